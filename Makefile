@@ -1,0 +1,56 @@
+# word2vec, derived: one conventional command each. See README.md.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BUILD := _build
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k gradcheck"`.
+PYTEST_ARGS ?=
+
+.PHONY: help setup browser book test bench outputs student clean
+
+help:
+	@echo "make book    build the HTML book into $(BUILD)/html (executes chapters, cached)"
+	@echo "make test    unit, property, notebook (nbval) and browser tests"
+	@echo "make bench   timings: book build, cached rebuild, make test, loss functions"
+	@echo "make outputs re-execute every chapter in place (refresh what nbval compares)"
+
+# The environment: re-created only when requirements.txt changes.
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# The repository root on sys.path, so chapters and tests import `derivations`
+	# (the client fixed the top level: no pyproject.toml to install from).
+	$(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
+	  | xargs -I{} sh -c 'echo "$(CURDIR)" > {}/word2vec_derived.pth'
+	touch $@
+
+setup: $(STAMP)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --path-output . -W --keep-going --quiet
+	@echo "Book: $(CURDIR)/$(BUILD)/html/index.html"
+
+test: $(STAMP) browser book
+	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)
+
+bench: $(STAMP) browser
+	$(BIN)/python tests/bench.py
+
+outputs: $(STAMP)
+	$(BIN)/python -m tests.execute_notebooks book
+
+clean:
+	rm -rf $(BUILD)
