@@ -12,7 +12,7 @@ BUILD := _build
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k gradcheck"`.
 PYTEST_ARGS ?=
 
-.PHONY: help setup browser book test bench outputs student clean
+.PHONY: help setup browser book test bench outputs student clean vendor
 
 help:
 	@echo "make book    build the HTML book into $(BUILD)/html (executes chapters, cached)"
@@ -39,7 +39,33 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-book: $(STAMP)
+# --- Offline assets (issue 7): pinned npm packages shipped inside the book, no CDN. ---
+# book/_vendor/package.json + package-lock.json pin them; files.txt lists the files pages load,
+# copied to $(VENDOR)/site/vendor/ (html_extra_path in _config.yml) -> _build/html/vendor/.
+# Both steps are stamped: with nothing changed, `make vendor` does nothing.
+VENDOR := book/_vendor
+NPM_STAMP := $(VENDOR)/node_modules/.w2v-installed
+VENDOR_STAMP := $(VENDOR)/site.stamp
+
+$(NPM_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "installing Debian's nodejs and npm for the book's offline assets"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --prefix $(VENDOR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR_STAMP): $(NPM_STAMP) $(VENDOR)/files.txt
+	rm -rf $(VENDOR)/site
+	mkdir -p $(VENDOR)/site/vendor
+	# Unquoted $$pattern: the shell expands its glob; a pattern matching nothing fails cp.
+	cd $(VENDOR)/node_modules && grep -Ev '^[[:space:]]*(#|$$)' ../files.txt \
+	  | while read -r pattern; do cp --parents $$pattern ../site/vendor/; done
+	touch $@
+
+vendor: $(VENDOR_STAMP)
+# --- end offline assets ---
+
+book: $(STAMP) vendor
 	$(BIN)/jupyter-book build . --path-output . -W --keep-going --quiet
 	@echo "Book: $(CURDIR)/$(BUILD)/html/index.html"
 

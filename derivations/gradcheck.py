@@ -123,7 +123,7 @@ def compare(name, got, expected, rtol=1e-4, floor=1e-8, *, verbose=True):
         worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
         raise CheckFailed(
             f"{name}: relative error {float(np.max(err)):.2e} exceeds rtol {rtol:.0e} at index "
-            f"{tuple(int(i) for i in worst)}: got {got[worst]!r}, expected {expected[worst]!r}")
+            f"{tuple(int(i) for i in worst)}: got {float(got[worst]):.10g}, expected {float(expected[worst]):.10g}")
     return maxdiff
 
 

@@ -10,10 +10,12 @@ import shutil
 import threading
 from pathlib import Path
 
+import nbval.kernel
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+# W2V_HTML lets a developer point the browser tests at another build folder.
+HTML = Path(os.environ.get("W2V_HTML", ROOT / "_build" / "html"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -42,6 +44,18 @@ def book_url(built_book):
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def _execute_like_jupyter(self, cell_input, allow_stdin=None):
+    # nbval 0.11 executes with store_history=False. IPython decides whether a
+    # trailing ";" silences a cell from the last *history* entry, so under nbval
+    # `plt.plot(...);` would print a repr that Jupyter (and the stored output)
+    # never shows. Executing as Jupyter does keeps the comparison honest.
+    return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin,
+                           stop_on_error=False)
+
+
+nbval.kernel.RunningKernel.execute_cell_input = _execute_like_jupyter
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,0 +1,279 @@
+"""One source, two editions: how solutions are marked and how they are removed.
+
+How a source marks a solution (README "Coursework", book/instructors.md):
+
+* **Code**: lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+  (nbgrader's markers), in ``derivations/**/*.py`` and in notebook code cells.
+  Inside a function the region becomes ``raise NotImplementedError(...)``
+  naming the function; at module level every name the region defined becomes
+  an :class:`~derivations._unimplemented.Unimplemented` stand-in (the module
+  still imports; using the name fails with its name); inside a docstring the
+  region is dropped.
+* **Cells**: any cell whose metadata ``tags`` contain ``solution`` (a written
+  answer in markdown, a cell that displays a worked derivation or code).
+  A markdown cell becomes an empty answer cell; a code cell becomes a stub that
+  raises ``NotImplementedError`` naming what the cell defined.
+* Every code cell's outputs are dropped (the student build re-executes against
+  the student package, so no output can carry a reference result).
+
+:func:`fingerprints` derives, from the *source* regions and tagged cells, the
+distinctive lines, strings and words that must not survive anywhere in the
+student edition; ``tests/test_student_edition.py`` searches the build for them.
+"""
+import ast
+import copy
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+SOLUTION_TAG = "solution"
+
+
+class MarkerError(ValueError):
+    """Unbalanced or misplaced solution markers; the message names file and line."""
+
+
+@dataclass
+class Region:
+    """One solution region of a source: where it is and its text."""
+    origin: str                 # "derivations/losses.py" or "book/a.ipynb cell 4"
+    start: int                  # 1-based line of BEGIN in that file/cell
+    text: str                   # the solution lines (without the markers)
+    owner: str = ""             # enclosing function, or names defined, or "" (for messages)
+    kind: str = "code"          # "code", "docstring", "markdown-cell", "code-cell"
+    outputs: list = field(default_factory=list)   # text of a tagged cell's outputs
+
+
+def _string_lines(text):
+    """1-based numbers of lines that lie inside a multi-line string token."""
+    inside = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return inside
+
+
+def _enclosing_def(lines, index, indent):
+    """Name of the innermost ``def`` above line ``index`` indented less than ``indent``."""
+    for line in reversed(lines[:index]):
+        stripped = line.lstrip()
+        width = len(line) - len(stripped)
+        if stripped and width < indent:
+            m = re.match(r"(?:async\s+)?def\s+(\w+)", stripped)
+            if m:
+                return m.group(1)
+            if not stripped.startswith(("#", "@")) and width == 0:
+                return ""
+    return ""
+
+
+def _bound_names(code):
+    """Names a block of top-level code binds (defs, classes, assignments, imports)."""
+    tree = ast.parse(code)
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names += [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+    return list(dict.fromkeys(names))
+
+
+def strip_regions(text, origin, where=None):
+    """Remove every solution region of a Python source; return ``(text, regions)``.
+
+    ``origin`` names the source in messages (file, or notebook and cell);
+    ``where`` is what the stub tells the student to edit (default ``origin``).
+    Raises :class:`MarkerError` on a nested, unclosed or unopened marker.
+    """
+    where = where or origin
+    lines = text.split("\n")
+    in_string = _string_lines(text)
+    out, regions, i = [], [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() == END or (END in line and BEGIN not in line and line.strip().startswith("#")):
+            raise MarkerError(f"{origin}:{i + 1}: '{END}' without a matching '{BEGIN}'")
+        if line.strip() != BEGIN:
+            if BEGIN in line and line.lstrip().startswith("#"):
+                raise MarkerError(f"{origin}:{i + 1}: the marker must be alone on its line: {line.strip()!r}")
+            out.append(line)
+            i += 1
+            continue
+        start, indent = i, len(line) - len(line.lstrip())
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != END:
+            if lines[j].strip() == BEGIN:
+                raise MarkerError(f"{origin}:{j + 1}: nested '{BEGIN}' (the one at line {start + 1} is still open)")
+            j += 1
+        if j == len(lines):
+            raise MarkerError(f"{origin}:{start + 1}: '{BEGIN}' is never closed by '{END}'")
+        body = "\n".join(lines[start + 1:j])
+        pad = line[:indent]
+        if (start + 1) in in_string:
+            regions.append(Region(origin, start + 1, body, "", "docstring"))
+        elif indent > 0:
+            owner = _enclosing_def(lines, start, indent)
+            what = f"the body of {owner}" if owner else "this block"
+            out += [f"{pad}# YOUR CODE HERE: {what}",
+                    f"{pad}raise NotImplementedError({_message(owner, where)!r})"]
+            regions.append(Region(origin, start + 1, body, owner, "code"))
+        else:
+            try:
+                names = _bound_names(body)
+            except SyntaxError as exc:
+                raise MarkerError(f"{origin}:{start + 1}: a module-level solution region must be "
+                                  f"complete Python ({exc.msg} at its line {exc.lineno})") from None
+            out.append(f"# YOUR CODE HERE: define {', '.join(names) or 'this block'}")
+            if names:
+                out.append("from derivations._unimplemented import Unimplemented as _Unimplemented")
+            out += [f"{n} = _Unimplemented({n!r}, {where!r})" for n in names]
+            regions.append(Region(origin, start + 1, body, ", ".join(names), "code"))
+        i = j + 1
+    return "\n".join(out), regions
+
+
+def _message(owner, where):
+    if owner:
+        return f"{owner} is not written yet: write its body in {where}"
+    return f"this block is not written yet: write it in {where}"
+
+
+# ---------------------------------------------------------------- notebooks
+
+def _source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def output_text(output):
+    """All human-readable text of one notebook output (streams, reprs, errors)."""
+    parts = []
+    if "text" in output:
+        parts.append(_source({"source": output["text"]}))
+    for mime, value in (output.get("data") or {}).items():
+        if mime.startswith("text/") or mime.endswith("json"):
+            parts.append(value if isinstance(value, str) else
+                         "".join(value) if isinstance(value, list) else json.dumps(value))
+    if output.get("output_type") == "error":
+        parts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
+        parts += output.get("traceback", [])
+    return "\n".join(parts)
+
+
+def is_solution_cell(cell):
+    return SOLUTION_TAG in (cell.get("metadata", {}).get("tags") or [])
+
+
+def student_notebook(nb, origin):
+    """Return ``(student_nb, regions)`` for a notebook dict (nbformat 4).
+
+    The input is not modified. Outputs of every code cell are removed.
+    """
+    nb = copy.deepcopy(nb)
+    regions = []
+    for k, cell in enumerate(nb["cells"]):
+        where = f"{origin} (cell {k + 1})"
+        src = _source(cell)
+        if is_solution_cell(cell):
+            outs = [output_text(o) for o in cell.get("outputs", [])]
+            if cell["cell_type"] == "code":
+                try:
+                    names = _bound_names(src)
+                except SyntaxError:
+                    names = []
+                what = (f"the code that defines {', '.join(names)}" if names
+                        else "the code of this cell")
+                regions.append(Region(where, 1, src, ", ".join(names), "code-cell", outs))
+                cell["source"] = (f"# YOUR CODE HERE: {what}\n"
+                                  f"raise NotImplementedError({('write ' + what + ' (' + where + ')')!r})")
+            else:
+                regions.append(Region(where, 1, src, "", "markdown-cell", outs))
+                cell["cell_type"] = "markdown"
+                cell["source"] = "**Your answer.** *(Write your answer here.)*"
+                for key in ("outputs", "execution_count"):
+                    cell.pop(key, None)
+            tags = [t for t in cell["metadata"].get("tags", []) if t != SOLUTION_TAG]
+            cell["metadata"]["tags"] = tags + ["answer"]
+        elif cell["cell_type"] == "code" and BEGIN in src:
+            cell["source"], found = strip_regions(src, where)
+            regions += found
+        elif cell["cell_type"] != "code" and (BEGIN in src or END in src):
+            raise MarkerError(f"{where}: solution markers in a {cell['cell_type']} cell; "
+                              f"tag the cell '{SOLUTION_TAG}' instead")
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        cell.get("attachments", {}).clear() if is_solution_cell(cell) else None
+    return nb, regions
+
+
+# ------------------------------------------------------------- fingerprints
+
+MIN_CHARS = 12
+
+
+def normalize(text):
+    """Collapse whitespace, so a line matches however a page re-flows it."""
+    return " ".join(text.split())
+
+
+def _chunks(region):
+    """Candidate fingerprints of one region: lines, comments, string literals, math."""
+    texts = [region.text] + region.outputs
+    chunks = set()
+    for text in texts:
+        for line in text.split("\n"):
+            code, _, comment = line.partition(" #") if region.kind in ("code", "code-cell") else (line, "", "")
+            for piece in (line, code, comment):
+                chunks.add(normalize(piece.strip().lstrip("#")))
+        # math between $...$ or $$...$$, and the pieces of an aligned chain
+        for m in re.finditer(r"\$\$(.+?)\$\$|\$(.+?)\$", text, re.S):
+            math = m.group(1) or m.group(2)
+            chunks.add(normalize(math))
+            chunks.update(normalize(p) for p in re.split(r"\\\\|&=|=", math))
+    if region.kind in ("code", "code-cell"):
+        try:
+            for tok in tokenize.generate_tokens(io.StringIO(region.text).readline):
+                if tok.type == tokenize.STRING:
+                    lit = re.sub(r"^[rRbBuUfF]*('''|\"\"\"|'|\")", "", tok.string)
+                    lit = re.sub(r"('''|\"\"\"|'|\")$", "", lit)
+                    chunks.add(normalize(lit))
+                    chunks.update(normalize(p) for p in re.split(r"\\\\|&=|=", lit))
+        except (tokenize.TokenError, IndentationError, SyntaxError):
+            pass
+    return {c for c in chunks if len(c.replace(" ", "")) >= MIN_CHARS}
+
+
+WORD = re.compile(r"[A-Za-z]{6,}")
+
+
+def fingerprints(regions, public_text):
+    """Distinctive pieces of the solution regions that appear nowhere in ``public_text``.
+
+    Returns ``(chunks, words)``: ``chunks`` maps each fingerprint string to the
+    region it came from (``origin:line``); ``words`` maps prose words (6+
+    letters) that occur only in solutions, for the search index.
+    """
+    public = normalize(public_text)
+    public_words = {w.lower() for w in WORD.findall(public_text)}
+    chunks, words = {}, {}
+    for r in regions:
+        for c in _chunks(r):
+            if c not in public:
+                chunks.setdefault(c, f"{r.origin}:{r.start}")
+        if r.kind == "markdown-cell":
+            for w in WORD.findall(re.sub(r"\$.+?\$|\\[A-Za-z]+", " ", r.text, flags=re.S)):
+                if w.lower() not in public_words:
+                    words.setdefault(w.lower(), f"{r.origin}:{r.start}")
+    return chunks, words

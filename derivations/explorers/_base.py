@@ -1,0 +1,112 @@
+"""What the three explorers share: the anywidget host, the call guard, the JS bundle.
+
+Each explorer is one anywidget. Its JavaScript (``static/common.js`` followed by
+the explorer's own file) draws the state it is given. In Jupyter the Python side
+computes: whenever a state trait changes it calls the loss-and-gradient function
+the reader passed and publishes ``result``, which the drawing shows. In the
+published page there is no kernel; ``site/w2v-explorables.js`` hands the same
+module a model built from the widget state embedded in the page, and the module
+computes the same quantities in JavaScript (tests/test_explorables_browser.py
+compares them with NumPy).
+"""
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets
+
+from .._checks import check_loss_and_gradients
+
+STATIC = Path(__file__).parent / "static"
+
+
+def bundle(name):
+    """The ES module of explorer ``name``: the shared helpers, then its own code."""
+    return (STATIC / "common.js").read_text() + "\n" + (STATIC / f"{name}.js").read_text()
+
+
+def function_name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+class CallFailed(Exception):
+    """A reader's function raised or returned something unusable; the message says which."""
+
+
+def call_loss_and_gradient(fn, v_c, o, U, *extra):
+    """Call ``fn(v_c, o, U, *extra)`` and return ``(loss, grad_v_c, grad_U)`` as float64 arrays.
+
+    Anything that goes wrong becomes :class:`CallFailed` with a one-line message
+    naming the function, so the widget can show it instead of a traceback.
+    """
+    name = function_name(fn)
+    try:
+        out = fn(v_c.copy(), o, U.copy(), *extra)
+    except Exception as exc:  # the reader's code: any exception is shown, none escapes
+        raise CallFailed(f"{name} raised {type(exc).__name__}: {exc}") from exc
+    try:
+        loss, grad_v_c, grad_U = check_loss_and_gradients(name, out, v_c, U)
+    except (TypeError, ValueError) as exc:
+        raise CallFailed(str(exc)) from exc
+    for what, arr in (("grad_v_c", grad_v_c), ("grad_U", grad_U)):
+        if not np.all(np.isfinite(arr)):
+            raise CallFailed(f"{name} returned {what} with non-finite entries (nan or inf)")
+    return loss, grad_v_c.astype(np.float64), grad_U.astype(np.float64)
+
+
+def as_matrix(name, value, dim=None, vocab_size=None):
+    """``value`` as a finite float64 (d, |V|) array, or a ValueError naming ``name``."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim != 2 or (dim is not None and arr.shape[0] != dim) or \
+            (vocab_size is not None and arr.shape[1] != vocab_size):
+        raise ValueError(f"{name} must have shape (d, |V|) = ({dim}, {vocab_size}), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    return arr
+
+
+class Explorer(anywidget.AnyWidget):
+    """Base class: seed, dimension, revision counter, result, and the step message."""
+
+    seed = traitlets.Int(0).tag(sync=True)
+    dim = traitlets.Int(2).tag(sync=True)
+    step_size = traitlets.Float(0.5).tag(sync=True)
+    # The front end bumps ``rev`` with every change it sends; ``result["rev"]``
+    # tells it which state a result belongs to (a stale one is never drawn).
+    rev = traitlets.Int(0).tag(sync=True)
+    result = traitlets.Dict().tag(sync=True)
+    kind = traitlets.Unicode().tag(sync=True)
+
+    _MIN_DIM, _MAX_DIM = 2, 10
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.on_msg(self._on_front_end_msg)
+
+    @traitlets.validate("dim")
+    def _valid_dim(self, proposal):
+        d = proposal["value"]
+        if not self._MIN_DIM <= d <= self._MAX_DIM:
+            raise traitlets.TraitError(f"dim must be between {self._MIN_DIM} and {self._MAX_DIM}, got {d}")
+        return d
+
+    def _on_front_end_msg(self, _widget, content, _buffers):
+        if isinstance(content, dict) and content.get("event") == "step":
+            self.step()
+
+    def _publish(self, **values):
+        """Set ``result`` (JSON-ready) for the current revision."""
+        self.result = {"rev": self.rev, "source": "python", "error": None, **values}
+
+    def _publish_error(self, message):
+        self.result = {"rev": self.rev, "source": "python", "error": message}
+
+    @property
+    def error(self):
+        """The first message the widget shows instead of a drawing, or None."""
+        if self.result.get("error"):
+            return self.result["error"]
+        for panel in self.result.values():
+            if isinstance(panel, dict) and panel.get("error"):
+                return panel["error"]
+        return None

@@ -1,0 +1,1 @@
+// neg_sampling
