@@ -1,0 +1,22 @@
+"""Benchmark of the derivation engine: the time to check every derivation of the book.
+
+``run()`` is imported by ``tests/bench.py`` (``make bench``).
+"""
+import time
+
+
+def run():
+    """``[(label, seconds, "s", target)]``: build and check every Derivation in derivations/parts/."""
+    import sympy  # noqa: F401  -- importing SymPy itself is not the engine's cost
+    start = time.perf_counter()
+    from derivations.parts import all_derivations
+    derivations = all_derivations()
+    for d in derivations.values():
+        d.check()
+    elapsed = time.perf_counter() - start
+    return [(f"check all {len(derivations)} derivations (engine)", elapsed, "s", "< 30")]
+
+
+if __name__ == "__main__":
+    for label, value, unit, target in run():
+        print(f"{label}: {value:.2f} {unit} (target {target})")

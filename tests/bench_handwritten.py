@@ -1,0 +1,21 @@
+"""Benchmark of the grader of the handwritten seed: the time to grade every transcribed formula.
+
+``run()`` is imported by ``tests/bench.py`` (``make bench``).
+"""
+import time
+
+
+def run():
+    """``[(label, seconds, "s", target)]``: grade every part of derivations/data/handwritten_seed.yml."""
+    import sympy  # noqa: F401  -- importing SymPy itself is not the grader's cost
+    start = time.perf_counter()
+    from derivations.handwritten import grade_all
+    results = grade_all()
+    elapsed = time.perf_counter() - start
+    graded = sum(r.graded for r in results)
+    return [(f"grade the handwritten seed ({graded} formulas)", elapsed, "s", "< 30")]
+
+
+if __name__ == "__main__":
+    for label, value, unit, target in run():
+        print(f"{label}: {value:.2f} {unit} (target {target})")

@@ -1,0 +1,191 @@
+"""The derivation engine: wrong steps are caught with a counterexample, right ones pass."""
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from derivations.engine import (Derivation, Step, StepFailed, equivalent,
+                                equivalent_up_to_transpose, grad, naive_softmax_symbols,
+                                neg_sampling_symbols, show)
+from derivations.equality import compare_values
+from derivations.parts import all_derivations
+from derivations.parts.naive_softmax import grad_v_c
+
+S = naive_softmax_symbols()
+x, y = sp.symbols("x y", real=True)
+
+
+def b1_with(index, step):
+    """(b.1) with step ``index`` (1-based) replaced."""
+    d = grad_v_c()
+    steps = list(d.steps)
+    steps[index - 1] = step
+    return Derivation("b.1-test", d.title, d.lhs_latex, steps, target=d.target, shape=("d", "1"))
+
+
+def value_at(expr, point):
+    """Evaluate a SymPy scalar or Matrix at a counterexample point (names -> floats)."""
+    subs = {s: point[s.name] for s in expr.free_symbols}
+    return np.array(sp.N(expr.subs(subs)).tolist(), dtype=float).squeeze() if isinstance(
+        expr, sp.MatrixBase) else float(sp.N(expr.subs(subs)))
+
+
+def test_every_derivation_of_the_book_checks():
+    derivations = all_derivations()
+    assert {"a.1", "b.1", "c.1", "c.2", "d.1"} <= set(derivations)
+    for d in derivations.values():
+        report = d.check()
+        assert len(report.rows) >= len(d.steps) - 1
+
+
+def test_a_wrong_step_is_caught_with_its_index_and_a_true_counterexample():
+    # -u_o flipped to +u_o in step (4): the classic sign slip.
+    wrong = Step(r"u_o + \sum_x \hat y_x u_x",
+                 S.u(S.o) + sum((S.y_hat[w] * S.u(w) for w in range(S.V)), sp.zeros(3, 1)))
+    d = b1_with(4, wrong)
+    with pytest.raises(StepFailed) as info:
+        d.check()
+    err = info.value
+    assert err.step_index == 4 and err.label == "b.1-test"
+    assert "(3) = (4)" in str(err) and err.reason == "values differ"
+    # The counterexample is real: both sides evaluated there give the reported values.
+    assert set(err.point) == {s.name for s in d.target.free_symbols}
+    np.testing.assert_allclose(value_at(d.steps[2].expr, err.point), err.lhs_value.ravel(), rtol=1e-9)
+    np.testing.assert_allclose(value_at(d.steps[3].expr, err.point), err.rhs_value.ravel(), rtol=1e-9)
+    assert not np.allclose(err.lhs_value, err.rhs_value)
+
+
+def test_a_right_step_written_differently_passes():
+    # (4) written as U y_hat - u_o instead of a sum, and (6) as U y_hat - U y.
+    d = b1_with(4, Step(r"U\hat y - u_o", S.U * S.y_hat - S.u(S.o)))
+    d.steps[5] = Step(r"U\hat y - U y", S.U * S.y_hat - S.U * S.y)
+    report = d.check()
+    assert all(row.verdict.equal for row in report.rows)
+
+
+def test_the_last_step_must_equal_the_target():
+    # Internally consistent, but it forgets the -y: U y_hat is not dJ/dv_c.
+    d = Derivation("t", "forgets -y", r"\frac{\partial J}{\partial v_c}",
+                   [Step(r"\sum_x \hat y_x u_x", sum((S.y_hat[w] * S.u(w) for w in range(S.V)), sp.zeros(3, 1))),
+                    Step(r"U \hat y", S.U * S.y_hat)],
+                   target=grad(S.J, S.v_c), target_latex="target")
+    with pytest.raises(StepFailed) as info:
+        d.check()
+    assert info.value.step_index == 2 and "(2) = target" in str(info.value)
+
+
+def test_symbolic_and_numeric_paths_are_both_used():
+    proved = Derivation("t", "t", "f", [Step("(x+y)^2", (x + y) ** 2), Step("x^2+2xy+y^2", x**2 + 2*x*y + y**2)])
+    assert proved.check().rows[0].verdict.method == "symbolic"
+    # expand/cancel cannot see sin^2 + cos^2 = 1: the numeric fallback decides.
+    trig = Derivation("t", "t", "f", [Step(r"\sin^2 x + \cos^2 x", sp.sin(x)**2 + sp.cos(x)**2), Step("1", 1)])
+    row = trig.check().rows[0]
+    assert row.verdict.method == "numeric" and row.verdict.points == 20 and row.verdict.maxdiff < 1e-12
+    # A zero symbolic budget sends all of (b.1) through the numeric path; it still passes.
+    d = grad_v_c()
+    d.max_ops = 0
+    assert {r.verdict.method for r in d.check().rows} == {"numeric"}
+
+
+def test_the_numeric_path_also_catches_wrong_steps():
+    trig = Derivation("t", "t", "f", [Step(r"\sin^2 x + \cos^2 x", sp.sin(x)**2 + sp.cos(x)**2),
+                                      Step("1", 1 + x**2 / 10**6)])
+    with pytest.raises(StepFailed) as info:
+        trig.check()
+    p = info.value.point["x"]
+    assert info.value.rhs_value == pytest.approx(1 + p**2 / 1e6, rel=1e-12)
+    assert info.value.lhs_value == pytest.approx(1.0, rel=1e-12)
+
+
+def test_a_transpose_is_a_different_shape_but_forgiven_on_request():
+    # The handwritten solution's (c): y_hat_w v_c^T where y_hat_w v_c is meant.
+    w = 4
+    right, handwritten = S.y_hat[w] * S.v_c, S.y_hat[w] * S.v_c.T
+    ok, cex = equivalent(handwritten, right)
+    assert not ok and "shapes differ" in cex.reason and cex.point is None
+    assert equivalent_up_to_transpose(handwritten, right) == (True, None)
+    # A Derivation refuses the transpose too, naming the step.
+    d = Derivation("t", "t", "g", [Step("a", right), Step("b", handwritten)])
+    with pytest.raises(StepFailed, match="shapes differ"):
+        d.check()
+
+
+def test_equivalent_on_the_handwritten_negative_sample_formula():
+    N = neg_sampling_symbols()
+    w = N.negatives[1]
+    dot = (N.u(w).T * N.v_c)[0, 0]
+    right = (1 - N.sigma(-dot)) * N.v_c
+    handwritten = (1 - N.sigma(dot)) * N.v_c      # the seed's (h): sign lost inside sigma
+    assert equivalent(right, grad(N.J, N.u(w))) == (True, None)   # w = 3 is drawn once
+    ok, cex = equivalent(handwritten, right)
+    assert not ok and cex.reason == "values differ" and len(cex.point) == 6
+    assert equivalent(right, right.applyfunc(sp.expand))[0]
+
+
+def test_strings_are_never_parsed():
+    with pytest.raises(TypeError, match="never parses text"):
+        Step("x", "x + 1")
+    with pytest.raises(TypeError, match="never parses text"):
+        equivalent("x", x)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(points=5), "points must be an integer >= 20"),
+    (dict(shape=("d", "n")), "shape must be two names"),
+    (dict(steps=[]), "non-empty list of Step"),
+    (dict(label=""), "label must be a non-empty string"),
+])
+def test_bad_derivation_arguments_are_named(kwargs, match):
+    args = dict(label="t", title="t", lhs_latex="f", steps=[Step("x", x)])
+    args.update(kwargs)
+    with pytest.raises((TypeError, ValueError), match=match):
+        Derivation(**args)
+
+
+def test_a_declared_shape_is_checked():
+    d = Derivation("t", "t", "g", [Step("v_c", S.v_c)], shape=("|V|", "1"))
+    with pytest.raises(StepFailed, match="declared"):
+        d.check()
+
+
+def test_show_raises_on_a_wrong_derivation_and_displays_a_right_one(capsys):
+    wrong = Derivation("t", "t", "f", [Step("x", x), Step("x+1", x + 1)])
+    with pytest.raises(StepFailed):
+        show(wrong)
+    right = grad_v_c()
+    markdown = right.markdown(right.check())
+    for step in right.steps:
+        assert step.latex in markdown      # the display is generated from the checked steps
+    assert markdown.startswith("**(b.1)**")
+
+
+polynomials = st.lists(st.integers(-5, 5), min_size=1, max_size=4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(coeffs=polynomials, eps=st.fractions(min_value=-3, max_value=3, max_denominator=1000).filter(lambda f: f != 0),
+       seed=st.integers(0, 2**32 - 1))
+def test_any_nonzero_perturbation_is_caught_and_any_rewriting_passes(coeffs, eps, seed):
+    p = sum(c * (x + y) ** k for k, c in enumerate(coeffs))
+    rewritten = Derivation("t", "t", "p", [Step("p", p), Step("expanded", sp.expand(p))], seed=seed)
+    assert rewritten.check().rows[0].verdict.equal
+    perturbed = Derivation("t", "t", "p", [Step("p", p), Step("p + eps x", p + sp.Rational(eps) * x)],
+                           seed=seed)
+    with pytest.raises(StepFailed) as info:
+        perturbed.check()
+    pt = info.value.point
+    assert info.value.rhs_value - info.value.lhs_value == pytest.approx(float(eps) * pt["x"], abs=1e-9)
+
+
+@settings(max_examples=10, deadline=None)
+@given(w=st.sampled_from([0, 1, 3, 4]), scale=st.floats(0.5, 2.0).filter(lambda s: abs(s - 1) > 1e-3))
+def test_a_scaled_column_gradient_is_never_equivalent(w, scale):
+    right = S.y_hat[w] * S.v_c
+    assert equivalent(right, grad(S.J, S.u(w)))[0]
+    ok, cex = equivalent(scale * right, grad(S.J, S.u(w)))
+    assert not ok and cex.point is not None
+
+
+def test_compare_values_reports_the_method():
+    assert compare_values(x * (x + 1), x**2 + x).how == "symbolic"
+    assert compare_values(sp.sin(2 * x), 2 * sp.sin(x) * sp.cos(x)).how == "numeric (20 pts)"
