@@ -10,7 +10,6 @@ import shutil
 import threading
 from pathlib import Path
 
-import nbval.kernel
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,18 +45,6 @@ def book_url(built_book):
     server.shutdown()
 
 
-def _execute_like_jupyter(self, cell_input, allow_stdin=None):
-    # nbval 0.11 executes with store_history=False. IPython decides whether a
-    # trailing ";" silences a cell from the last *history* entry, so under nbval
-    # `plt.plot(...);` would print a repr that Jupyter (and the stored output)
-    # never shows. Executing as Jupyter does keeps the comparison honest.
-    return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin,
-                           stop_on_error=False)
-
-
-nbval.kernel.RunningKernel.execute_cell_input = _execute_like_jupyter
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -81,7 +68,16 @@ def page(browser):
 
     ``page.failed_requests`` and ``page.console_errors`` collect what went wrong.
     """
-    context = browser.new_context()
+    context, pg = open_page(browser)
+    yield pg
+    context.close()
+
+
+def open_page(browser, **context_options):
+    """(context, page) as the ``page`` fixture makes them, e.g. with ``viewport=`` or
+    ``color_scheme="dark"`` (issue 7's tests crawl every page in several contexts).
+    The caller closes the context."""
+    context = browser.new_context(**context_options)
     pg = context.new_page()
     pg.failed_requests, pg.console_errors, pg.blocked = [], [], []
 
@@ -96,5 +92,4 @@ def page(browser):
     pg.on("requestfailed", lambda req: pg.failed_requests.append(req.url))
     pg.on("console", lambda msg: msg.type == "error" and pg.console_errors.append(msg.text))
     pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
-    yield pg
-    context.close()
+    return context, pg

@@ -13,6 +13,9 @@ def execute(path):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    # The build executes chapters itself and embeds fresh widget state in the page;
+    # state stored in the source would only bloat the repository.
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 
 

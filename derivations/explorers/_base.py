@@ -1,28 +1,20 @@
-"""What the three explorers share: the anywidget host, the call guard, the JS bundle.
+"""What the three explorers share: the anywidget host and the call guard.
 
-Each explorer is one anywidget. Its JavaScript (``static/common.js`` followed by
-the explorer's own file) draws the state it is given. In Jupyter the Python side
-computes: whenever a state trait changes it calls the loss-and-gradient function
-the reader passed and publishes ``result``, which the drawing shows. In the
-published page there is no kernel; ``site/w2v-explorables.js`` hands the same
-module a model built from the widget state embedded in the page, and the module
-computes the same quantities in JavaScript (tests/test_explorables_browser.py
-compares them with NumPy).
+Each explorer is one anywidget whose JavaScript (static/*.js, assembled by
+sphinx_explorables.module_source) draws the state it is given. In Jupyter the
+Python side computes: whenever a state trait changes it calls the
+loss-and-gradient function the reader passed and publishes ``result``, which
+the drawing shows. In the published page there is no kernel: the build's
+``_static/w2v-explorables.js`` renders the same drawing from the widget state
+embedded in the page and computes the same quantities in JavaScript
+(tests/test_explorables_browser.py compares them with NumPy).
 """
-from pathlib import Path
-
 import anywidget
 import numpy as np
 import traitlets
 
 from .._checks import check_loss_and_gradients
-
-STATIC = Path(__file__).parent / "static"
-
-
-def bundle(name):
-    """The ES module of explorer ``name``: the shared helpers, then its own code."""
-    return (STATIC / "common.js").read_text() + "\n" + (STATIC / f"{name}.js").read_text()
+from .sphinx_explorables import module_source
 
 
 def function_name(fn):
@@ -67,6 +59,7 @@ def as_matrix(name, value, dim=None, vocab_size=None):
 
 class Explorer(anywidget.AnyWidget):
     """Base class: seed, dimension, revision counter, result, and the step message."""
+    _esm = module_source()   # one module for all explorers; `kind` picks the drawing
 
     seed = traitlets.Int(0).tag(sync=True)
     dim = traitlets.Int(2).tag(sync=True)
@@ -76,6 +69,9 @@ class Explorer(anywidget.AnyWidget):
     rev = traitlets.Int(0).tag(sync=True)
     result = traitlets.Dict().tag(sync=True)
     kind = traitlets.Unicode().tag(sync=True)
+    # Names of the functions passed in place of the book's: the published page, which
+    # cannot run them, says so.
+    custom_functions = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
     _MIN_DIM, _MAX_DIM = 2, 10
 
@@ -90,6 +86,10 @@ class Explorer(anywidget.AnyWidget):
             raise traitlets.TraitError(f"dim must be between {self._MIN_DIM} and {self._MAX_DIM}, got {d}")
         return d
 
+    def _note_functions(self, pairs):
+        """Record which of ``(passed, book's default)`` pairs are not the book's."""
+        self.custom_functions = [function_name(fn) for fn, default in pairs if fn is not default]
+
     def _on_front_end_msg(self, _widget, content, _buffers):
         if isinstance(content, dict) and content.get("event") == "step":
             self.step()
@@ -100,6 +100,13 @@ class Explorer(anywidget.AnyWidget):
 
     def _publish_error(self, message):
         self.result = {"rev": self.rev, "source": "python", "error": message}
+
+    def __repr__(self):
+        # Deterministic (no object address), so nbval can compare a displayed explorer's text.
+        shown = {k: getattr(self, k) for k in self._REPR if self.has_trait(k)}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    _REPR = ("vocab_size", "dim", "seed", "o", "K", "negatives", "sentence", "m", "t")
 
     @property
     def error(self):

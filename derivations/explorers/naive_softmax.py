@@ -5,7 +5,7 @@ import traitlets
 from .. import losses
 from .._checks import as_word_index
 from ..functions import softmax
-from ._base import CallFailed, Explorer, as_matrix, bundle, call_loss_and_gradient
+from ._base import CallFailed, Explorer, as_matrix, call_loss_and_gradient
 from ._rng import random_vectors
 
 
@@ -38,7 +38,6 @@ class NaiveSoftmaxExplorer(Explorer):
     Changing ``seed``, ``dim`` or ``vocab_size`` redraws v_c and U from the seed.
     ``result["naive"]`` holds what is displayed: loss, y_hat, grad_v_c, grad_U (or error).
     """
-    _esm = bundle("naive_softmax")
     vocab_size = traitlets.Int(6).tag(sync=True)
     o = traitlets.Int(0).tag(sync=True)
     v_c = traitlets.List(traitlets.Float()).tag(sync=True)
@@ -55,6 +54,7 @@ class NaiveSoftmaxExplorer(Explorer):
                          kind=type(self).__name__, **kwargs)
         as_word_index("o", o, vocab_size)
         self.o = o
+        self._note_functions(self._function_pairs())
         self._ready = True
         self.regenerate()
 
@@ -92,6 +92,9 @@ class NaiveSoftmaxExplorer(Explorer):
             self.v_c, self.U = v_c, U
             self._ready = True
         self.update()
+
+    def _function_pairs(self):
+        return [(self.naive_softmax_loss_and_gradient, losses.naive_softmax_loss_and_gradient)]
 
     def arrays(self):
         """``(v_c, U)`` as float64 arrays of shapes (d,) and (d, |V|)."""

@@ -4,7 +4,7 @@ import traitlets
 
 from .. import losses
 from .._checks import as_word_index, as_word_indices
-from ._base import CallFailed, call_loss_and_gradient, bundle
+from ._base import CallFailed, call_loss_and_gradient
 from ._rng import sample_negatives
 from .naive_softmax import NaiveSoftmaxExplorer, naive_softmax_panel
 
@@ -31,13 +31,12 @@ class NegSamplingExplorer(NaiveSoftmaxExplorer):
     Args:
         neg_sampling_loss_and_gradient: ``f(v_c, o, U, negatives) -> (loss, grad_v_c, grad_U)``.
         naive_softmax_loss_and_gradient: the right-hand panel's function.
-        K: number of negatives (1..20); ``negatives`` may also be set by hand
-            (repeats allowed), ``draw`` counts resamplings.
+        K: number of negatives (1..20), drawn from the seed; ``draw`` counts resamplings.
+        negatives: optional word indices set by hand (repeats allowed); K follows.
         The other arguments as for :class:`NaiveSoftmaxExplorer`.
 
     ``result["neg"]`` and ``result["naive"]`` hold what the two panels display.
     """
-    _esm = bundle("neg_sampling")
     K = traitlets.Int(4).tag(sync=True)
     draw = traitlets.Int(0).tag(sync=True)
     negatives = traitlets.List(traitlets.Int()).tag(sync=True)
@@ -47,11 +46,13 @@ class NegSamplingExplorer(NaiveSoftmaxExplorer):
 
     def __init__(self, neg_sampling_loss_and_gradient=losses.neg_sampling_loss_and_gradient,
                  naive_softmax_loss_and_gradient=losses.naive_softmax_loss_and_gradient,
-                 *, K=4, **kwargs):
+                 *, K=4, negatives=None, **kwargs):
         self.neg_sampling_loss_and_gradient = neg_sampling_loss_and_gradient
         self._ready = False
         self.set_trait("K", K)
         super().__init__(naive_softmax_loss_and_gradient, **kwargs)
+        if negatives is not None:
+            self.negatives = list(negatives)
 
     @traitlets.validate("K")
     def _valid_K(self, proposal):
@@ -89,6 +90,10 @@ class NegSamplingExplorer(NaiveSoftmaxExplorer):
         self.negatives = sample_negatives(self.seed, self.draw, self.o, self.vocab_size, self.K)
         self._ready = True
         self.update()
+
+    def _function_pairs(self):
+        return [(self.neg_sampling_loss_and_gradient, losses.neg_sampling_loss_and_gradient),
+                *super()._function_pairs()]
 
     def panels(self, v_c, U):
         try:

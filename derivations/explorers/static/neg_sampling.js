@@ -1,1 +1,118 @@
-// neg_sampling
+// Negative sampling explorer, parts (g) and (h), beside naive softmax. Follows common.js (see sphinx_explorables.py).
+const NEG_KEYS = ["seed", "dim", "vocab_size", "o", "v_c", "U", "step_size", "words", "K", "draw", "negatives"];
+
+function negTransition(s, changed) {
+  const has = k => changed.includes(k);
+  const regenerate = (has("seed") || has("dim") || has("vocab_size")) && !has("U");
+  if (has("negatives")) s.K = s.negatives.length;                // set by hand: K follows
+  else if (regenerate || has("K") || has("draw"))                  // as NegSamplingExplorer.resample
+    s.negatives = sampleNegatives(s.seed, s.draw, Math.min(s.o, s.vocab_size - 1), s.vocab_size, s.K);
+  return softmaxTransition(s, changed);
+}
+
+// dJ/dv_c = -sigma(-u_o.v_c) u_o + sum_k sigma(u_k.v_c) u_k (eq. (g.3)), tip to tail, then the gradient.
+function negArrows(s, r, P) {
+  const v2 = project(P, s.v_c), u_o = column(s.U, s.o);
+  const t1 = scale(u_o, -sigmoid(-dot(u_o, s.v_c)));
+  let t2 = s.v_c.map(() => 0);
+  for (const w of s.negatives) { const u = column(s.U, w); t2 = add(t2, scale(u, sigmoid(dot(u, s.v_c)))); }
+  const a = project(P, t1), b = project(P, t2);
+  const arrows = [
+    { id: "term_observed", from: v2, to: add(v2, a), color: "t1", dash: true },
+    { id: "term_negatives", from: add(v2, a), to: add(add(v2, a), b), color: "t2", dash: true },
+    { id: "grad_v_c", from: v2, to: add(v2, project(P, r.grad_v_c)), color: "grad", width: 2.5, label: "∂J/∂v_c" },
+  ];
+  const shown = new Set([s.o, ...s.negatives]);
+  for (const w of shown) {
+    const at = project(P, column(s.U, w));
+    arrows.push({ id: "grad_u" + w, from: at, to: add(at, project(P, column(r.grad_U, w))), color: w === s.o ? "o" : "neg",
+                  width: r.counts[w] > 1 ? 3 : 1.5, label: r.counts[w] > 1 ? `×${r.counts[w]} summed` : "" });
+  }
+  return arrows;
+}
+
+function drawNegPanel(pv, s, r, api, P, minExtent = 0) {
+  const ok = r && !r.error;
+  showError(pv, r && r.error);
+  const counts = ok ? r.counts : new Array(s.U[0].length).fill(0);
+  if (!ok) s.negatives.forEach(w => { if (w < counts.length) counts[w] += 1; });
+  const style = w => {
+    if (w === s.o) return { color: "o", label: wordLabel(s, w) + " = o" + (counts[w] ? ` (also drawn ×${counts[w]})` : ""), ring: counts[w] > 0 };
+    if (counts[w] > 1) return { color: "neg", ring: true, label: `${wordLabel(s, w)} ×${counts[w]}` };
+    if (counts[w] === 1) return { color: "neg", label: wordLabel(s, w) };
+    return { faint: true };
+  };
+  drawPlane(pv.view, { points: wordPoints(s, P, api, style), arrows: ok ? negArrows(s, r, P) : [] }, minExtent);
+  pv.bars.textContent = "";
+  if (!ok) { pv.nums.textContent = r ? "" : "…"; return pv.view.extent; }
+  const lines = [`J = −log σ(u_oᵀv_c) − Σ_k log σ(−u_kᵀv_c) = ${fmt(r.loss)}`,
+                 `K = ${s.K}, negatives = [${s.negatives.map(w => wordLabel(s, w)).join(", ")}]`,
+                 `σ(u_oᵀv_c) = ${fmt(sigmoid(dot(column(s.U, s.o), s.v_c)))}`,
+                 `∂J/∂v_c = ${fmtVec(r.grad_v_c)} (black)`,
+                 `  = −σ(−u_oᵀv_c)u_o (orange, dashed) + Σ_k σ(u_kᵀv_c)u_k (purple, dashed)`];
+  counts.forEach((k, w) => {
+    if (k > 1) lines.push(`${wordLabel(s, w)} drawn ${k}×: ∂J/∂u = ${k}·σ(uᵀv_c)v_c = ${fmtVec(column(r.grad_U, w))} (accumulated)`);
+  });
+  pv.nums.textContent = lines.join("\n");
+  pv.nums.dataset.loss = String(r.loss);
+  // sigma(u_k.v_c) per drawn sample: how hard each negative pushes.
+  drawBars(pv.bars, s.negatives.map(w => sigmoid(dot(column(s.U, w), s.v_c))),
+           { highlight: -1, labels: s.negatives.map(w => wordLabel(s, w)), name: "sigma_negatives",
+             caption: "σ(u_kᵀv_c) for each drawn negative: how hard it pushes v_c away" });
+  return pv.view.extent;
+}
+
+const negSpec = {
+  kind: "NegSamplingExplorer",
+  keys: NEG_KEYS,
+  transition: negTransition,
+  compute(s) {
+    checkSoftmaxState(s);
+    const n = s.U[0].length;
+    let neg;
+    if (!s.negatives.length) neg = { error: "negatives must hold at least one word index (K >= 1), got none" };
+    else {
+      const bad = s.negatives.findIndex(w => !(Number.isInteger(w) && w >= 0 && w < n));
+      neg = bad >= 0 ? { error: `negatives[${bad}]=${s.negatives[bad]} is out of range: word indices run from 0 to ${n - 1}` }
+        : negPanel(s.v_c, s.o, s.U, s.negatives);
+    }
+    return { error: null, neg, naive: naivePanel(s.v_c, s.o, s.U) };
+  },
+  step: softmaxStep("neg"),
+  build(root, api) {
+    const ui = { root };
+    htmlEl("div", { class: "w2v-title" }, root, "Negative sampling beside naive softmax (same v_c, U and o)");
+    softmaxControls(ui, api, c => {
+      ui.K = slider(c, "K", { min: 1, max: 20, value: 4, name: "K", onInput: v => api.commit({ K: v }) });
+      button(c, "resample", () => api.commit({ draw: ui.drawCount + 1 }), "resample");
+      const l = htmlEl("label", {}, c, "negatives ");
+      ui.negText = htmlEl("input", { type: "text", size: 14, "data-name": "negatives", placeholder: "e.g. 2 2 5" }, l);
+      button(c, "set", () => {
+        try { ui.negError.textContent = ""; api.commit({ negatives: parseIndices(ui.negText.value, ui.vocabSize) }); }
+        catch (e) { ui.negError.textContent = e.message; ui.negError.style.display = ""; }
+      }, "set_negatives");
+      ui.negError = htmlEl("span", { class: "w2v-error", "data-role": "negatives-error", style: "padding:1px 4px" }, c);
+    });
+    ui.proj = htmlEl("div", { class: "w2v-note" }, root);
+    const panels = htmlEl("div", { class: "w2v-panels" }, root);
+    ui.neg = panelView(panels, "neg", "negative sampling");
+    ui.naive = panelView(panels, "naive", "naive softmax");
+    return ui;
+  },
+  draw(ui, s, r, api) {
+    syncSoftmaxControls(ui, s);
+    ui.K.set(s.K);
+    ui.drawCount = s.draw;
+    ui.vocabSize = s.vocab_size;
+    if (document.activeElement !== ui.negText) ui.negText.value = s.negatives.join(" ");
+    if (!ui.negError.textContent) ui.negError.style.display = "none"; else ui.negError.style.display = "";
+    projectionNote(ui, s);
+    const P = projection(s.seed, s.v_c.length);
+    // Both panels on one scale, so their arrows compare by length.
+    const e = drawNegPanel(ui.neg, s, r && (r.error ? r : r.neg), api, P);
+    if (drawNaivePanel(ui.naive, s, r && (r.error ? r : r.naive), api, P, e) > e)
+      drawNegPanel(ui.neg, s, r && (r.error ? r : r.neg), api, P, ui.naive.view.extent);
+  },
+};
+
+SPECS[negSpec.kind] = negSpec;
