@@ -46,11 +46,12 @@ def neg_sampling_loss_and_gradient(v_c, o, U, negatives):
 
     Implements eq. (g.1)
     ``J = -log sigma(u_o^T v_c) - sum_{s=1..K} log sigma(-u_{w_s}^T v_c)``
-    through the vectorised form (g.5): with the stacked matrix
+    through the vectorised forms (g.5) and (g.6): with the stacked matrix
     ``U_ow = [u_o, -u_{w_1}, ..., -u_{w_K}]`` of shape ``(d, K+1)``,
     ``scores = U_ow^T v_c`` and ``delta = 1 - sigma(scores)``,
-    ``grad_v_c = -U_ow delta`` and the column gradients are
-    ``-delta_0 v_c`` for ``u_o`` and ``+delta_s v_c`` for each ``u_{w_s}``.
+    ``grad_v_c = -U_ow delta`` (g.5) and ``dJ/dU_ow = -v_c delta^T`` (g.6), so
+    the column gradients are ``-delta_0 v_c`` for ``u_o`` and ``+delta_s v_c``
+    for each ``u_{w_s}``, added into ``grad_U`` column by column, eq. (h.2).
 
     Repeated negatives count once per occurrence (part (h)): their column
     gradients are summed. If ``o`` itself appears among the negatives, the loss

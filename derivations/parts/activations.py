@@ -32,7 +32,7 @@ def leaky_relu(z):
 def leaky_relu_derivative():
     """Eq. (e.1): the derivative of ``max(alpha x, x)`` away from 0 (a scalar)."""
     ### BEGIN SOLUTION
-    return Derivation("e.1", "Leaky ReLU derivative for x ≠ 0", r"f'(x)", [
+    return Derivation("e.1", r"The Leaky ReLU's derivative for $x \neq 0$", r"f'(x)", [
         Step(r"\frac{d}{dx}\max(\alpha x,\ x)", sp.diff(leaky_relu(x), x), r"definition of $f$"),
         Step(r"\begin{cases} \frac{d}{dx}\,x & x > 0 \\ \frac{d}{dx}\,\alpha x & x < 0 \end{cases}",
              sp.Piecewise((sp.Derivative(x, x).doit(), x > 0), (sp.Derivative(alpha * x, x).doit(), True)),
@@ -47,7 +47,7 @@ def leaky_relu_right_derivative_at_0():
     """Eq. (e.2): the right derivative of ``f`` at 0 (a scalar)."""
     ### BEGIN SOLUTION
     quotient = (leaky_relu(h) - leaky_relu(0)) / h
-    return Derivation("e.2", "Right derivative of Leaky ReLU at 0",
+    return Derivation("e.2", "The Leaky ReLU's right derivative at 0",
                       r"\lim_{h \to 0^+} \frac{f(h) - f(0)}{h}", [
         Step(r"\lim_{h \to 0^+} \frac{h - 0}{h}", sp.limit(h / h, h, 0, "+"), r"$h > 0$, so $f(h) = h$; $f(0) = 0$"),
         Step(r"1", sp.Integer(1), r"$h / h = 1$ for every $h > 0$"),
@@ -59,7 +59,7 @@ def leaky_relu_left_derivative_at_0():
     """Eq. (e.3): the left derivative of ``f`` at 0 (a scalar)."""
     ### BEGIN SOLUTION
     quotient = (leaky_relu(-h) - leaky_relu(0)) / (-h)
-    return Derivation("e.3", "Left derivative of Leaky ReLU at 0",
+    return Derivation("e.3", "The Leaky ReLU's left derivative at 0",
                       r"\lim_{h \to 0^+} \frac{f(-h) - f(0)}{-h}", [
         Step(r"\lim_{h \to 0^+} \frac{-\alpha h - 0}{-h}", sp.limit(-alpha * h / (-h), h, 0, "+"),
              r"$-h < 0$, so $f(-h) = -\alpha h$"),
@@ -72,7 +72,7 @@ def sigmoid_derivative():
     """Eq. (f.1): ``sigma'(x)`` in terms of ``sigma(x)``, from ``sigma(x) = 1/(1 + e^{-x})`` (a scalar)."""
     ### BEGIN SOLUTION
     e = sp.exp(-x)
-    return Derivation("f.1", "The sigmoid's derivative in terms of σ", r"\sigma'(x)", [
+    return Derivation("f.1", r"The sigmoid's derivative in terms of $\sigma$", r"\sigma'(x)", [
         Step(r"\frac{d}{dx}\,(1 + e^{-x})^{-1}", sp.diff((1 + e) ** -1, x), r"definition of $\sigma$"),
         Step(r"-(1 + e^{-x})^{-2} \cdot (-e^{-x})", -(1 + e) ** -2 * (-e),
              r"chain rule: $\frac{d}{du} u^{-1} = -u^{-2}$ and $\frac{d}{dx} e^{-x} = -e^{-x}$"),
