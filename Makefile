@@ -19,14 +19,15 @@ help:
 	@echo "make test    unit, property, notebook (nbval) and browser tests"
 	@echo "make bench   timings: book build, cached rebuild, make test, loss functions"
 	@echo "make outputs re-execute every chapter in place (refresh what nbval compares)"
+	@echo "make student the student edition in $(BUILD)/student (no solutions; see book/instructors.md)"
 
 # The environment: re-created only when requirements.txt changes.
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	# The repository root on sys.path, so chapters and tests import `derivations`
-	# (the client fixed the top level: no pyproject.toml to install from).
+	@# The repository root on sys.path, so chapters and tests import `derivations`
+	@# (the client fixed the top level: no pyproject.toml to install from).
 	$(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
 	  | xargs -I{} sh -c 'echo "$(CURDIR)" > {}/word2vec_derived.pth'
 	touch $@
@@ -77,6 +78,10 @@ bench: $(STAMP) browser
 
 outputs: $(STAMP)
 	$(BIN)/python -m tests.execute_notebooks book
+
+# The student edition (issue 5): $(BUILD)/student/{html,notebooks,derivations}, no solution in it.
+student: $(STAMP) vendor
+	$(BIN)/python -m derivations.student --out $(BUILD)/student
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,198 @@
+"""Sphinx extension for the published HTML (issue 7): offline pages, alt text, dark mode.
+
+Loaded through ``sphinx: local_extensions`` in _config.yml. It does three small things that
+Jupyter Book v1's own settings cannot:
+
+* **Alt text on every figure.** An image without alt text gets its figure's caption; one with
+  neither raises a warning (an error under ``jupyter-book build -W``) naming the page and how to
+  fix it. A notebook plot gets its alt text from the cell metadata that myst-nb reads::
+
+      {"mystnb": {"image": {"alt": "Loss falls from 2.3 to 0.4 over 200 steps"}}}
+
+  (Without it, docutils would write the image's file name as its alt text.)
+* **No thebe.** sphinx-thebe is always loaded by Jupyter Book and puts a CDN address
+  (unpkg) and its script on every page, twice (``THEBE_JS_URL`` declared twice is a console
+  error). With ``launch_buttons.thebe`` off, its scripts and stylesheet are dropped.
+* **Lighter pages.** The theme's ``fontawesome.js`` (1.5 MB, which only redraws the icons
+  that its stylesheet already draws with the bundled Font Awesome fonts) is left out of every
+  page by ``templates/layout.html``, and the theme's source maps (``*.map``, never loaded by a
+  page) are deleted from the output, which stays a self-contained folder to zip.
+* **Math sooner.** Each page preloads the MathJax components it will load
+  (``templates/layout.html``), so they arrive in parallel with the page.
+* **Math everywhere.** MathJax is loaded on every page (chapter titles with math appear in
+  every page's navigation, and in search results, which are typeset once they arrive).
+* **A valid colour mode.** pydata-sphinx-theme logs "Got invalid theme mode" on a first visit
+  unless ``default_mode`` is set; it is set to ``auto`` (follow the reader's system setting).
+"""
+import re
+from pathlib import Path
+
+from docutils import nodes
+from markupsafe import Markup
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+_THEBE_MARKERS = ("sphinx-thebe.js", "sphinx-thebe.css", "THEBE_JS_URL")
+
+
+def _caption_text(image):
+    """The caption of the figure holding ``image``, or '' when it has none."""
+    parent = image.parent
+    while parent is not None and not isinstance(parent, nodes.figure):
+        parent = parent.parent
+    if parent is None:
+        return ""
+    for child in parent.children:
+        if isinstance(child, nodes.caption):
+            return child.astext().strip()
+    return ""
+
+
+def fill_alt_text(app, doctree, docname):
+    """Give an image without alt text its figure's caption (on each page as it is written)."""
+    for image in doctree.findall(nodes.image):
+        if not image.get("alt", "").strip():
+            caption = _caption_text(image)
+            if caption:
+                image["alt"] = caption
+
+
+def check_alt_text(app, env):
+    """Warn about every image with neither alt text nor a caption, in every document.
+
+    Runs on every build, over every document's stored doctree, not only those re-read:
+    a warning raised only when a page is read would pass unnoticed in the next,
+    incremental build.
+    """
+    for docname in sorted(env.found_docs):
+        try:
+            doctree = env.get_doctree(docname)
+        except (FileNotFoundError, OSError):
+            continue
+        for image in doctree.findall(nodes.image):
+            if image.get("alt", "").strip() or _caption_text(image):
+                continue
+            logger.warning(
+                "image %r has no alt text: give the notebook cell the metadata "
+                '{"mystnb": {"image": {"alt": "what the figure shows"}}}, a figure caption, '
+                "or an :alt: option", image.get("uri", "?"),
+                location=(docname, image.line), type="w2v", subtype="alt_text")
+
+
+def _wants_thebe(app):
+    launch = (app.config.html_theme_options or {}).get("launch_buttons", {}) or {}
+    return bool(launch.get("thebe"))
+
+
+def _is_thebe_asset(asset):
+    text = f"{getattr(asset, 'filename', asset) or ''} {getattr(asset, 'attributes', {}).get('body', '')}"
+    return any(marker in text for marker in _THEBE_MARKERS)
+
+
+def _dedupe(assets):
+    seen, kept = set(), []
+    for asset in assets:
+        key = (str(getattr(asset, "filename", asset)), getattr(asset, "attributes", {}).get("body", ""))
+        if key not in seen:
+            seen.add(key)
+            kept.append(asset)
+    return kept
+
+
+# Search results arrive after MathJax's first pass; typeset them (titles and excerpts hold TeX).
+_SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
+  const results = document.getElementById("search-results");
+  if (!results) return;
+  // An excerpt may cut a formula in two: drop the cut-off part, so no TeX shows.
+  const clean = t => {
+    const open = t.search(/\\[([]/), close = t.search(/\\[)\]]/);
+    if (close >= 0 && (open < 0 || close < open)) t = "\u2026" + t.slice(close + 2);
+    const lastOpen = Math.max(t.lastIndexOf("\\("), t.lastIndexOf("\\["));
+    const lastClose = Math.max(t.lastIndexOf("\\)"), t.lastIndexOf("\\]"));
+    return lastOpen > lastClose ? t.slice(0, lastOpen) + "\u2026" : t;
+  };
+  let timer = null;
+  new MutationObserver(() => {
+    for (const p of results.querySelectorAll("p.context:not([data-w2v-clean])")) {
+      p.dataset.w2vClean = "1";
+      p.textContent = clean(p.textContent);
+    }
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise)
+        MathJax.startup.promise.then(() => MathJax.typesetPromise([results]));
+    }, 50);
+  }).observe(results, {childList: true, subtree: true});
+});"""
+
+
+def mathjax_preloads(config):
+    """The MathJax components a page will load (from mathjax_path and mathjax3_config's
+    loader), as paths from the output root, so the page can fetch them while its HTML is
+    still being read instead of one after another once startup.js has run."""
+    path = str(config.mathjax_path or "")
+    if "://" in path or not path.endswith("/startup.js"):
+        return []
+    root = path.removeprefix("../").rsplit("/", 1)[0]          # "../" undoes Sphinx's "_static/"
+    loads = list(((config.mathjax3_config or {}).get("loader") or {}).get("load") or [])
+    if "output/chtml" in loads:
+        loads.append("output/chtml/fonts/tex")
+    return [f"{root}/{name}.js" for name in ["core", *loads]]
+
+
+def page_assets(app, pagename, templatename, context, doctree):
+    """Drop thebe's assets when thebe is off, drop duplicate scripts, set the colour mode,
+    typeset search results."""
+    context["default_mode"] = context.get("default_mode") or "auto"
+    context["w2v_preload_js"] = mathjax_preloads(app.config)
+    if pagename == "search" and context.get("script_files") is not None:
+        from sphinx.builders.html._assets import _JavaScript
+        context["script_files"] = [*context["script_files"], _JavaScript("", body=_SEARCH_MATH)]
+    thebe = _wants_thebe(app)
+    for key in ("script_files", "css_files"):
+        assets = context.get(key)
+        if assets is None:
+            continue
+        if not thebe:
+            assets = [a for a in assets if not _is_thebe_asset(a)]
+        context[key] = _dedupe(assets)
+
+
+_FONTAWESOME_JS = re.compile(r'\s*<script[^>]*src="[^"]*/fontawesome\.js[^"]*"[^>]*></script>')
+
+
+def without_fontawesome_js(html):
+    """Jinja filter: the theme's head markup without its fontawesome.js script tag."""
+    return Markup(_FONTAWESOME_JS.sub("", str(html)))
+
+
+def add_templates(app, config):
+    config.templates_path.append(str(Path(__file__).parent / "templates"))
+
+
+def register_filter(app):
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["w2v_without_fontawesome_js"] = without_fontawesome_js
+
+
+def drop_source_maps(app, exception):
+    """Source maps are for debugging the theme, never loaded by a page: not worth shipping."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in Path(app.outdir, "_static").rglob("*.map"):
+        path.unlink()
+
+
+def setup(app):
+    # MathJax on every page, not only those whose body has math (see module docstring).
+    app.set_html_assets_policy("always")
+    app.connect("config-inited", add_templates)
+    app.connect("builder-inited", register_filter)
+    app.connect("build-finished", drop_source_maps)
+    app.connect("doctree-resolved", fill_alt_text)
+    app.connect("env-check-consistency", check_alt_text)
+    # After the themes' own handlers (priority 500), so their assets are in the lists.
+    app.connect("html-page-context", page_assets, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
