@@ -144,6 +144,56 @@ def strip_regions(text, origin, where=None):
     return "\n".join(out), regions
 
 
+def strip_js_regions(text, origin):
+    """JavaScript twin of :func:`strip_regions`: lines ``// ### BEGIN SOLUTION`` .. ``// ### END SOLUTION``.
+
+    The region becomes ``throw new Error(...)`` naming the enclosing function,
+    so a page's explorer says what is missing instead of computing it.
+    """
+    lines, out, regions, i = text.split("\n"), [], [], 0
+    marker = lambda line, m: line.strip().lstrip("/").strip() == m and line.strip().startswith("//")
+    while i < len(lines):
+        if not marker(lines[i], BEGIN):
+            if marker(lines[i], END):
+                raise MarkerError(f"{origin}:{i + 1}: '// {END}' without a matching '// {BEGIN}'")
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not marker(lines[j], END):
+            j += 1
+        if j == len(lines):
+            raise MarkerError(f"{origin}:{i + 1}: '// {BEGIN}' is never closed")
+        pad = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
+        owner = ""
+        for line in reversed(lines[:i]):
+            m = re.match(r"\s*(?:async\s+)?function\s+(\w+)|\s*(?:const|let|var)\s+(\w+)\s*=", line)
+            if m:
+                owner = m.group(1) or m.group(2)
+                break
+        out.append(f"{pad}throw new Error({json.dumps(_message(owner, origin))});")
+        regions.append(Region(origin, i + 1, "\n".join(lines[i + 1:j]), owner, "code"))
+        i = j + 1
+    return "\n".join(out), regions
+
+
+def solution_source(obj):
+    """The lines of ``obj``'s source between its solution markers, for a chapter to print.
+
+    Use this rather than splitting ``inspect.getsource`` on the marker text: in
+    the student edition there is no region, and this raises
+    ``NotImplementedError`` naming the function instead of an ``IndexError``.
+    """
+    import inspect
+    import textwrap
+    lines = inspect.getsource(obj).split("\n")
+    marks = [i for i, ln in enumerate(lines) if ln.strip() in (BEGIN, END)]
+    if len(marks) < 2:
+        raise NotImplementedError(f"{getattr(obj, '__name__', obj)} is not written yet "
+                                  f"(this is the student edition): there is no solution to show")
+    return textwrap.dedent("\n".join(lines[marks[0] + 1:marks[1]]))
+
+
 def _message(owner, where):
     if owner:
         return f"{owner} is not written yet: write its body in {where}"
@@ -204,6 +254,7 @@ def student_notebook(nb, origin):
                 cell["source"] = "**Your answer.** *(Write your answer here.)*"
                 for key in ("outputs", "execution_count"):
                     cell.pop(key, None)
+            cell.pop("attachments", None)
             tags = [t for t in cell["metadata"].get("tags", []) if t != SOLUTION_TAG]
             cell["metadata"]["tags"] = tags + ["answer"]
         elif cell["cell_type"] == "code" and BEGIN in src:
@@ -214,13 +265,13 @@ def student_notebook(nb, origin):
                               f"tag the cell '{SOLUTION_TAG}' instead")
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-        cell.get("attachments", {}).clear() if is_solution_cell(cell) else None
     return nb, regions
 
 
 # ------------------------------------------------------------- fingerprints
 
 MIN_CHARS = 12
+MIN_MATH_CHARS = 7
 
 
 def normalize(text):
@@ -246,13 +297,19 @@ def _chunks(region):
         try:
             for tok in tokenize.generate_tokens(io.StringIO(region.text).readline):
                 if tok.type == tokenize.STRING:
-                    lit = re.sub(r"^[rRbBuUfF]*('''|\"\"\"|'|\")", "", tok.string)
-                    lit = re.sub(r"('''|\"\"\"|'|\")$", "", lit)
+                    try:      # a literal of our own source (never student text): its value
+                        lit = ast.literal_eval(tok.string)
+                    except (ValueError, SyntaxError):
+                        continue
+                    if not isinstance(lit, str):
+                        continue
                     chunks.add(normalize(lit))
                     chunks.update(normalize(p) for p in re.split(r"\\\\|&=|=", lit))
         except (tokenize.TokenError, IndentationError, SyntaxError):
             pass
-    return {c for c in chunks if len(c.replace(" ", "")) >= MIN_CHARS}
+    # Math is dense: a short chunk with LaTeX in it (U(\hat{y}-y)) is already distinctive.
+    return {c for c in chunks if len(c.replace(" ", "")) >= MIN_CHARS
+            or (len(c.replace(" ", "")) >= MIN_MATH_CHARS and re.search(r"\\[A-Za-z]|[_^]", c))}
 
 
 WORD = re.compile(r"[A-Za-z]{6,}")

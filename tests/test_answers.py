@@ -1,0 +1,136 @@
+"""The written-answer checker: verdicts on right, wrong, transposed and malformed answers."""
+import re
+from pathlib import Path
+
+import pytest
+
+from derivations.answers import (REFERENCES, AnswerError, AnswerSyntaxError, check, check_answer, parse)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RIGHT = [
+    ("a", r"-\log \hat{y}_o"),
+    ("a", r"-\log\left(\hat{y}_o\right)"),
+    ("a", r"-u_o^\top v_c + \log \sum_{w \in V} \exp(u_w^\top v_c)"),
+    ("a", r"-\sum_{w \in \text{vocab}} y_w \log(\hat{y}_w)"),
+    ("b", r"U(\hat{y} - y)"),
+    ("b", r"-u_o + \sum_w \hat{y}_w u_w"),
+    ("b", r"-u_o + U\hat{y}"),
+    ("b", r"\mathbf{U}(\hat{\mathbf{y}} - \mathbf{y})"),
+    ("b", r"(\hat{y}_o - 1) u_o + \sum_{w \neq o} \hat{y}_w u_w"),
+    ("b", r"-u_o + \sum_{x=1}^{|V|} \frac{\exp(u_x^T v_c)}{\sum_{w'} \exp(u_{w'}^T v_c)} u_x"),
+    ("c", r"(\hat{y}_w - y_w) v_c"),
+    ("d", r"v_c(\hat{y} - y)^\top"),
+    ("d", r"v_c (\hat y - y)^{T}"),
+    ("f", r"\sigma(x)(1-\sigma(x))"),
+    ("f", r"\frac{e^{-x}}{(1+e^{-x})^{2}}"),
+    ("f", "σ(x)·(1 − σ(x))"),
+    ("g_vc", r"-(1-\sigma(u_o^\top v_c)) u_o + \sum_{s=1}^{K} (1-\sigma(-u_{w_s}^\top v_c)) u_{w_s}"),
+    ("g_vc", r"(\sigma(u_o \cdot v_c) - 1) u_o + \sum_{k=1}^K \sigma(u_{w_k}^T v_c) u_{w_k}"),
+    ("g_uo", r"(\sigma(u_o^\top v_c) - 1) v_c"),
+    ("g_uws", r"(1 - \sigma(-u_{w_s}^\top v_c)) v_c"),
+]
+
+
+@pytest.mark.parametrize("part,latex", RIGHT)
+def test_right_answers(part, latex):
+    r = check(part, latex)
+    assert r.verdict == "correct", str(r)
+
+
+WRONG = [
+    ("a", r"\log \hat{y}_o"),
+    ("b", r"U(y - \hat{y})"),
+    ("b", r"-u_o + \sum_w u_w"),
+    ("c", r"\hat{y}_w v_c"),                    # right for w != o only
+    ("f", r"\sigma(x)^2"),
+    ("g_uo", r"(1 - \sigma(u_o^\top v_c)) v_c"),
+    ("g_uws", r"\sigma(-u_{w_s}^\top v_c) v_c"),
+]
+
+
+@pytest.mark.parametrize("part,latex", WRONG)
+def test_wrong_answers_get_a_counterexample(part, latex):
+    r = check(part, latex)
+    assert r.verdict == "wrong", str(r)
+    assert re.search(r"at \{.*=", r.counterexample) and "left" in r.counterexample
+
+
+def test_wrong_case_names_the_index():
+    r = check("c", r"\hat{y}_w v_c")
+    assert "w = 2" in r.message and "o = 2" in r.message
+
+
+@pytest.mark.parametrize("part,latex", [("d", r"(\hat{y} - y) v_c^T"), ("b", r"(\hat{y} - y)^T U^T")])
+def test_transpose_verdict(part, latex):
+    r = check(part, latex)
+    assert r.verdict == "transpose" and "correct up to transpose" in r.message
+
+
+@pytest.mark.parametrize("latex,position,words", [
+    (r"U(\hat{y} - y", 13, "to close '('"),
+    (r"U(\hat{y} -- ) y", 13, "where a term was expected"),
+    (r"\frac{1}", 8, "expected {...}"),
+    (r"u_o^^T", 4, "expected a subscript"),
+    (r"\foo(x)", 0, "unknown command \\foo"),
+    (r"x @ y", 2, "unexpected character '@'"),
+    (r"__import__('os')", 0, "where a term was expected"),
+])
+def test_syntax_errors_are_located(latex, position, words):
+    r = check("b", latex)
+    assert r.verdict == "syntax" and r.position == position, str(r)
+    assert words in r.message
+    lines = r.message.split("\n")
+    assert lines[-1].index("^") == lines[-2].index(latex) + min(position, len(latex))  # caret under the spot
+
+
+@pytest.mark.parametrize("latex,words", [
+    (r"U \hat{y} - y", "cannot add a 3 x 1 matrix and a 5 x 1 matrix"),
+    (r"v_c(\hat{y} - y)", "a transpose missing?"),
+    (r"z + U", "unknown symbol 'z'"),
+    (r"u_q", "index 'q' is not bound"),
+    (r"9^{9^{9^{9}}}", "exponents are limited"),
+    (r"\sum_w\sum_w\sum_w\sum_w\sum_w\sum_w\sum_w U", "more than"),
+])
+def test_meaningless_answers_are_located(latex, words):
+    r = check("d", latex)
+    assert r.verdict == "meaning" and words in r.message, str(r)
+    assert r.position >= 0
+
+
+def test_limits():
+    with pytest.raises(AnswerSyntaxError, match="longer than 2000"):
+        parse("x+" * 1001 + "x")
+    with pytest.raises(AnswerSyntaxError, match="nested more than"):
+        parse("(" * 100 + "x" + ")" * 100)
+    with pytest.raises(AnswerSyntaxError, match="more than 600 symbols"):
+        parse("(" * 300 + "x" + ")" * 300)
+    with pytest.raises(AnswerError, match="part must be one of"):
+        check("z", "x")
+
+
+def test_check_answer_runs_isolated(capsys):
+    r = check_answer("b", r"U(\hat{y} - y)")
+    assert r.correct and "(b) correct" in capsys.readouterr().out
+    r = check_answer("b", r"U(\hat{y}", verbose=False)
+    assert r.verdict == "syntax" and r.position == 9
+
+
+def test_references_hold_no_typed_formula():
+    """References are computed by SymPy from the loss, so the module ships in the student edition."""
+    src = (ROOT / "derivations/answers/check.py").read_text()
+    assert r"\hat{y} - y" not in src and r"\sigma(x)(1" not in src
+    assert sum(r.points for r in REFERENCES.values()) > 0
+
+
+def test_no_code_execution_primitives_in_the_checker():
+    for path in (ROOT / "derivations/answers").glob("*.py"):
+        code = re.sub(r'"""(.|\n)*?"""', "", path.read_text())
+        for bad in ("eval(", "exec(", "sympify", "parse_expr", "parsing", "__import__", "compile("):
+            assert bad not in code, f"{path.name} uses {bad}"
+
+
+@pytest.mark.parametrize("latex", [r"\log((x) - (x))", r"\frac{1}{x - x}"])
+def test_undefined_formulas_are_refused(latex):
+    r = check("f", latex)
+    assert r.verdict == "meaning" and "undefined" in r.message

@@ -1,0 +1,210 @@
+"""The student edition: built from the real sources, it holds no solution anywhere.
+
+Fingerprints are derived from the source regions themselves (every distinctive
+line, comment, string literal, math chunk and prose word of each solution that
+occurs nowhere outside solutions), then searched for in every page, page
+source, search index, notebook and Python file of the build.
+"""
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from derivations import edition, student
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow      # builds the whole student edition once (about a minute on 2 cores)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("edition") / "student"
+    regions, (chunks, words) = student.build(ROOT, out, execute=True, html_book=True, quiet=True)
+    return out, regions, chunks, words
+
+
+def test_solutions_exist_and_have_fingerprints(built):
+    out, regions, chunks, _ = built
+    assert len(regions) >= 3 and len(chunks) >= len(regions)
+    origins = {c.split(":")[0] for c in chunks.values()}
+    assert any(o.startswith("derivations/") for o in origins)
+    # the reference loss functions are among the removed regions
+    owners = {r.owner for r in regions}
+    assert {"naive_softmax_loss_and_gradient", "neg_sampling_loss_and_gradient"} <= owners
+
+
+def test_no_fingerprint_survives_anywhere(built):
+    out, _, chunks, words = built
+    assert (out / "html" / "searchindex.js").exists() and list((out / "html").rglob("_sources/**/*"))
+    assert student.scan(out, chunks, words) == []
+    assert student.scan(out.parent / "student-src", chunks, words, skip=("vendor", "node_modules")) == []
+
+
+def test_scan_would_catch_a_leak(built, tmp_path):
+    """Plant one fingerprint in a copied page, one in a notebook and one word in the index: all found."""
+    out, regions, chunks, words = built
+    chunk = next(c for c, o in chunks.items() if o.startswith("derivations/losses.py"))
+    copy = tmp_path / "leaky"
+    page = next((out / "html").rglob("*.html"))
+    copy.mkdir()
+    (copy / "page.html").write_text(page.read_text() + f"<pre><span>{chunk[:len(chunk) // 2]}</span>"
+                                    f"<span>{chunk[len(chunk) // 2:]}</span></pre>".replace("&", "&amp;"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text=chunk)])]
+    nbformat.write(nb, copy / "n.ipynb")
+    found = student.scan(copy, chunks, {})
+    assert {f for _, _, f in found} >= {"page.html", "n.ipynb"}
+
+
+def test_student_notebooks_are_stubbed_and_clean(built):
+    out, _, _, _ = built
+    for path in (out / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            marker_lines = [ln for ln in cell.source.splitlines() if ln.strip() in (edition.BEGIN, edition.END)]
+            assert not marker_lines and "solution" not in cell.metadata.get("tags", [])
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_unwritten_functions_fail_naming_themselves(built):
+    """In the executed student chapters, every NotImplementedError names what to write."""
+    out, _, _, _ = built
+    errors = []
+    for path in (out.parent / "student-src" / "book").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            errors += [o for o in cell.get("outputs", []) if o.output_type == "error"]
+    stubs = [e for e in errors if e.ename == "NotImplementedError"]
+    assert stubs, "the student chapters never reach an exercise"
+    assert all("is not written yet" in e.evalue for e in stubs)
+
+
+STUDENT_IMPL = textwrap.dedent('''
+    import numpy as np
+    import derivations as D
+    assert D.__file__.startswith(sys.argv[1]), D.__file__      # the stripped package, not the reference
+    try:
+        D.naive_softmax_loss_and_gradient(np.ones(3), 0, np.ones((3, 4)))
+    except NotImplementedError as exc:
+        assert "naive_softmax_loss_and_gradient" in str(exc)
+    else:
+        raise AssertionError("the reference survived")
+
+    def mine(v_c, o, U):                              # a student's own implementation
+        s = U.T @ v_c
+        p = np.exp(s - s.max()); p /= p.sum()
+        d = p.copy(); d[o] -= 1
+        return -np.log(p[o]), U @ d, np.outer(v_c, d)
+
+    rng = np.random.default_rng(1)
+    v_c, U = rng.normal(size=3), rng.normal(size=(3, 5))
+    D.check_gradients(mine, v_c, 1, U)
+    # an explorer draws the student's function (and reports the missing reference plainly)
+    from derivations.explorers.naive_softmax import naive_softmax_panel
+    panel = naive_softmax_panel(mine, v_c, 1, U)
+    assert panel["error"] is None and abs(panel["loss"] - mine(v_c, 1, U)[0]) < 1e-12, panel
+    assert "not written yet" in naive_softmax_panel(D.naive_softmax_loss_and_gradient, v_c, 1, U)["error"]
+    print("student checks ran")
+''')
+
+
+def test_student_package_imports_stubs_and_checks_students_code(built, tmp_path):
+    out, _, _, _ = built
+    script = tmp_path / "student.py"
+    script.write_text("import sys\nsys.path.insert(0, sys.argv[1])\n" + STUDENT_IMPL)
+    res = subprocess.run([sys.executable, "-I", str(script), str(out)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "student checks ran" in res.stdout
+    for path in (out / "derivations").rglob("*.py"):
+        assert not [ln for ln in path.read_text().splitlines() if ln.strip() == edition.BEGIN], path
+
+
+def test_instructor_pages_are_not_in_the_student_book(built):
+    out, _, _, _ = built
+    assert not list((out / "html").rglob("instructors.html"))
+
+
+# ------------------------------------------------------------------ the marking rules on a tiny book
+
+MODULE = '''"""Doc.
+
+### BEGIN SOLUTION
+secret formula in a docstring
+### END SOLUTION
+"""
+
+
+def f(x):
+    """Eq. (z.1)."""
+    check = 1
+    ### BEGIN SOLUTION
+    y = x * 42  # the secret step
+    ### END SOLUTION
+    return y
+
+
+### BEGIN SOLUTION
+table = {"secret": "value"}
+def helper_defined_at_top():
+    return "classified"
+### END SOLUTION
+'''
+
+
+def test_strip_regions_in_a_module(tmp_path):
+    text, regions = edition.strip_regions(MODULE, "pkg/mod.py")
+    assert [r.kind for r in regions] == ["docstring", "code", "code"]
+    assert "secret" not in text and "42" not in text and "classified" not in text
+    assert "raise NotImplementedError('f is not written yet" in text
+    ns = {}
+    exec(compile(text, "mod.py", "exec"), ns)      # our own generated module, not student text
+    with pytest.raises(NotImplementedError, match="f is not written yet"):
+        ns["f"](1)
+    with pytest.raises(NotImplementedError, match="helper_defined_at_top is not written yet"):
+        ns["helper_defined_at_top"]()
+    with pytest.raises(NotImplementedError, match="table"):
+        ns["table"].keys()
+
+
+@pytest.mark.parametrize("bad,words", [
+    ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+    ("x = 1\n### END SOLUTION\n", "without a matching"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "nested"),
+])
+def test_marker_errors_name_the_line(bad, words):
+    with pytest.raises(edition.MarkerError, match=words):
+        edition.strip_regions(bad, "m.py")
+
+
+def test_notebook_rules():
+    nb = nbformat.v4.new_notebook()
+    answer = nbformat.v4.new_markdown_cell("We find $U(\\hat y - y)$ because of reasons.")
+    answer.metadata["tags"] = ["solution"]
+    shown = nbformat.v4.new_code_cell("derivation = parts.grad_v_c()\nderivation",
+                                      outputs=[nbformat.v4.new_output("execute_result", data={
+                                          "text/latex": "\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)"})])
+    shown.metadata["tags"] = ["solution"]
+    code = nbformat.v4.new_code_cell("def g(v):\n    ### BEGIN SOLUTION\n    return v * 7\n    ### END SOLUTION\n")
+    nb.cells = [nbformat.v4.new_markdown_cell("Question."), answer, shown, code]
+    new, regions = edition.student_notebook(json.loads(nbformat.writes(nb)), "book/x.ipynb")
+    assert [r.kind for r in regions] == ["markdown-cell", "code-cell", "code"]
+    assert "reasons" not in json.dumps(new) and "v * 7" not in json.dumps(new)
+    assert "raise NotImplementedError('write the code that defines derivation" in new["cells"][2]["source"]
+    assert new["cells"][2]["outputs"] == []
+    chunks, words = edition.fingerprints(regions, "Question.")
+    assert "U(\\hat y - y)" in chunks and "reasons" in words
+
+
+def test_untouched_assignment_grades_to_zero_naming_each_function(built):
+    from derivations import grade
+    out, _, _, _ = built
+    report = grade.grade([out / "notebooks" / "assignment.ipynb"], written=False)
+    rows = next(iter(report.values()))
+    assert rows and all(r.score == 0 for r in rows)
+    for r, part in zip(rows, grade.default_parts()):
+        assert f"{part.function} is not written yet" in r.failures[0], r.failures
