@@ -16,8 +16,11 @@ from .functions import log_sigmoid, log_softmax, sigmoid, softmax
 def naive_softmax_loss_and_gradient(v_c, o, U):
     """Naive-softmax loss for one (centre, outside) pair and its gradients.
 
-    Implements eq. (a.1) ``J = -log softmax(U^T v_c)_o``, eq. (b.1)
-    ``grad_v_c = U (y_hat - y)`` and eq. (d.1) ``grad_U = v_c (y_hat - y)^T``.
+    Implements eq. (a.1) (the loss), eq. (b.1) (``grad_v_c``) and eq. (d.1) (``grad_U``).
+    ### BEGIN SOLUTION
+    ``J = -log softmax(U^T v_c)_o``, ``grad_v_c = U (y_hat - y)`` and
+    ``grad_U = v_c (y_hat - y)^T``.
+    ### END SOLUTION
 
     Args:
         v_c: centre vector, shape ``(d,)``.
@@ -46,18 +49,21 @@ def neg_sampling_loss_and_gradient(v_c, o, U, negatives):
 
     Implements eq. (g.1)
     ``J = -log sigma(u_o^T v_c) - sum_{s=1..K} log sigma(-u_{w_s}^T v_c)``
-    through the vectorised forms (g.5) and (g.6): with the stacked matrix
+    through the vectorised forms (g.5) and (g.6) and the scatter (h.2).
+    ### BEGIN SOLUTION
+    With the stacked matrix
     ``U_ow = [u_o, -u_{w_1}, ..., -u_{w_K}]`` of shape ``(d, K+1)``,
     ``scores = U_ow^T v_c`` and ``delta = 1 - sigma(scores)``,
     ``grad_v_c = -U_ow delta`` (g.5) and ``dJ/dU_ow = -v_c delta^T`` (g.6), so
     the column gradients are ``-delta_0 v_c`` for ``u_o`` and ``+delta_s v_c``
     for each ``u_{w_s}``, added into ``grad_U`` column by column, eq. (h.2).
+    ### END SOLUTION
 
-    Repeated negatives count once per occurrence (part (h)): their column
-    gradients are summed. If ``o`` itself appears among the negatives, the loss
-    is still exactly (g.1) as written, so column ``o`` receives both its positive
-    term and one negative term per occurrence; the handout assumes this does
-    not happen, and word2vec samplers usually redraw such samples.
+    Repeated negatives count once per occurrence (part (h)). If ``o`` itself
+    appears among the negatives, the loss is still exactly (g.1) as written, so
+    column ``o`` receives both its positive term and one negative term per
+    occurrence; the handout assumes this does not happen, and word2vec
+    samplers usually redraw such samples.
 
     Args:
         v_c: centre vector, shape ``(d,)``.
