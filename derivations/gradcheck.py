@@ -51,7 +51,7 @@ def numerical_gradient(f, x, h=1e-5, coords=None):
     ``coords`` optionally limits the check to some flat indices (the rest are nan).
     ``x`` is not modified.
     """
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64, order="C")   # reshape(-1) below must be a view
     numeric = np.full(x.shape, np.nan)
     flat, out = x.reshape(-1), numeric.reshape(-1)
     for i in (range(flat.size) if coords is None else coords):
@@ -84,7 +84,7 @@ def gradcheck(f, x, *, h=1e-5, rtol=1e-4, max_coords=None, seed=0, assert_passes
     Returns:
         A :class:`GradcheckResult` (worst error, its index, both values).
     """
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64, order="C")   # reshape(-1) below must be a view
     value, analytic = f(x)
     analytic = np.asarray(analytic, dtype=np.float64)
     if analytic.shape != x.shape:

@@ -110,3 +110,19 @@ def test_compare_prints_the_line_and_raises_past_tolerance(capsys):
     assert "approx: False" in capsys.readouterr().out
     with pytest.raises(D.CheckFailed, match="shape"):
         D.compare("shape", [1.0, 2.0], [1.0])
+
+
+def test_non_contiguous_points_are_perturbed_too():
+    # A Fortran-ordered x (U = outsideVectors.T is one) must not make every
+    # numeric derivative 0, which would let a zero gradient pass.
+    x = np.asfortranarray(np.ones((2, 3)))
+    result = D.gradcheck(lambda z: (float((z ** 2).sum()), np.zeros_like(z)), x)
+    assert not result.passed
+    rng = np.random.default_rng(5)
+    v_c, outsideVectors = rng.normal(size=3), rng.normal(size=(6, 3))
+
+    def zero_grad_U(v, o, W):
+        loss, grad_v_c, grad_U = D.naive_softmax_loss_and_gradient(v, o, W)
+        return loss, grad_v_c, np.zeros_like(grad_U)
+    with pytest.raises(D.CheckFailed, match="grad_U"):
+        D.check_gradients(zero_grad_U, v_c, 1, outsideVectors.T, verbose=False)

@@ -1,0 +1,138 @@
+"""Evaluate word vectors, and train gensim's Word2Vec with the same settings for comparison.
+
+The evaluation sets ship inside gensim's wheel (``gensim/test/test_data``):
+WordSim353 and SimLex-999 (word pairs with human similarity scores; we report
+Spearman's rank correlation with the vectors' cosine similarities) and Mikolov's
+analogy questions (``a : b :: c : ?``, answered by 3CosAdd). Both our vectors
+and gensim's go through the same gensim evaluator, so the numbers are comparable.
+A pair or question with a word outside the vocabulary is skipped: we report how
+many were evaluated, since on a small corpus most are not.
+"""
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def datapath(name):
+    """Path of a file shipped in gensim's test data (``head500.noblanks.cor``, ``wordsim353.tsv``, ...)."""
+    from gensim.test.utils import datapath as gensim_datapath
+    return gensim_datapath(name)
+
+
+@contextlib.contextmanager
+def _quiet_gensim():
+    # gensim logs warnings (e.g. about small corpora) through logging's last-resort
+    # handler, i.e. to stderr, which the book build treats as an error.
+    logger = logging.getLogger("gensim")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def keyed_vectors(words, vectors):
+    """gensim ``KeyedVectors`` holding ``vectors`` (shape ``(|V|, d)``, row ``i`` for ``words[i]``)."""
+    from gensim.models import KeyedVectors
+    vectors = np.asarray(vectors, dtype=np.float32)
+    kv = KeyedVectors(vectors.shape[1])
+    kv.add_vectors(list(words), vectors)
+    return kv
+
+
+@dataclass
+class Score:
+    """One evaluation: the score, how many items were evaluated, and how many the set holds."""
+    name: str
+    value: float
+    evaluated: int
+    total: int
+
+    @property
+    def oov_rate(self):
+        """Share of the set's items skipped because a word is out of the vocabulary."""
+        return 1 - self.evaluated / self.total
+
+
+def _pairs(path):
+    with open(path, encoding="utf-8") as f:
+        rows = [line.split("\t") for line in f if line.strip() and not line.startswith("#")]
+    return [(a.lower(), b.lower()) for a, b, *_ in rows]
+
+
+def word_pairs(words, vectors, dataset="wordsim353.tsv"):
+    """Spearman correlation between cosine similarity and human scores, over in-vocabulary pairs."""
+    path = datapath(dataset)
+    vocab = {w.lower() for w in words}
+    pairs = _pairs(path)
+    evaluated = sum(a in vocab and b in vocab for a, b in pairs)
+    with _quiet_gensim():
+        _, spearman, _ = keyed_vectors(words, vectors).evaluate_word_pairs(path)
+    return Score(dataset, float(spearman.statistic), evaluated, len(pairs))
+
+
+def analogies(words, vectors, dataset="questions-words.txt"):
+    """Accuracy on the analogy questions whose four words are all in the vocabulary (3CosAdd)."""
+    path = datapath(dataset)
+    with open(path, encoding="utf-8") as f:
+        total = sum(1 for line in f if line.strip() and not line.startswith(":"))
+    with _quiet_gensim():
+        accuracy, sections = keyed_vectors(words, vectors).evaluate_word_analogies(path)
+    overall = sections[-1]
+    evaluated = len(overall["correct"]) + len(overall["incorrect"])
+    return Score(dataset, float(accuracy) if evaluated else float("nan"), evaluated, total)
+
+
+def evaluate(words, vectors):
+    """WordSim353, SimLex-999 and analogy scores, as a list of :class:`Score`."""
+    return [word_pairs(words, vectors, "wordsim353.tsv"),
+            word_pairs(words, vectors, "simlex999.txt"),
+            analogies(words, vectors)]
+
+
+def gensim_word2vec(corpus_path, *, vector_size=100, window=5, min_count=5, sample=1e-3,
+                    negative=5, epochs=5, alpha=0.025, min_alpha=1e-4, seed=1):
+    """Train gensim's skip-gram ``Word2Vec`` (one worker thread, so deterministic for a seed).
+
+    Returns ``(words, vectors, seconds)``; ``seconds`` is wall-clock time, vocabulary included.
+    """
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+    with _quiet_gensim():
+        start = time.perf_counter()
+        model = Word2Vec(LineSentence(str(corpus_path)), sg=1, hs=0, negative=negative,
+                         vector_size=vector_size, window=window, min_count=min_count, sample=sample,
+                         epochs=epochs, alpha=alpha, min_alpha=min_alpha, workers=1, seed=seed)
+        seconds = time.perf_counter() - start
+    return list(model.wv.index_to_key), model.wv.vectors.copy(), seconds
+
+
+def score_table(results):
+    """Text table of :func:`evaluate` results: ``results`` maps a model's name to its list of scores."""
+    names = list(results)
+    lines = [f"{'evaluation set':24s}" + "".join(f"{n:>20s}" for n in names) + f"{'in vocabulary':>22s}"]
+    for k, first in enumerate(results[names[0]]):
+        cells = "".join(f"{results[n][k].value:>20.3f}" for n in names)
+        counts = " / ".join(str(results[n][k].evaluated) for n in names)
+        lines.append(f"{first.name:24s}{cells}{counts + ' of ' + str(first.total):>22s}  "
+                     f"(OOV {100 * first.oov_rate:.0f}%)")
+    return "\n".join(lines)
+
+
+def project_2d(vectors):
+    """The first two principal components of the rows of ``vectors``: shape ``(n, 2)``.
+
+    PCA by the SVD of the centred matrix, ``X - mean = A S B^T``: the coordinates
+    are ``(X - mean) B[:, :2]``. Each axis's sign is fixed so that its largest
+    coordinate is positive (the SVD leaves it arbitrary).
+    """
+    X = np.asarray(vectors, dtype=np.float64)
+    X = X - X.mean(axis=0)
+    _, _, Bt = np.linalg.svd(X, full_matrices=False)
+    coords = X @ Bt[:2].T
+    flip = np.sign(coords[np.argmax(np.abs(coords), axis=0), [0, 1]])
+    return coords * flip
