@@ -9,8 +9,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUILD := _build
-# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k gradcheck"`.
-PYTEST_ARGS ?=
+# pytest arguments: two workers (one per core); whole files stay on one worker,
+# so a notebook's cells run in order in one kernel (nbval needs that).
+# E.g. `make test PYTEST_ARGS="-k gradcheck"` runs a subset serially.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: help setup browser book test bench outputs student clean vendor
 

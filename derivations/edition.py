@@ -186,12 +186,14 @@ def solution_source(obj):
     """
     import inspect
     import textwrap
-    lines = inspect.getsource(obj).split("\n")
-    marks = [i for i, ln in enumerate(lines) if ln.strip() in (BEGIN, END)]
+    source = inspect.getsource(obj)
+    lines, in_string = source.split("\n"), _string_lines(source)
+    # Code regions only: a region inside the docstring states the formula, not the code.
+    marks = [i for i, ln in enumerate(lines) if ln.strip() in (BEGIN, END) and i + 1 not in in_string]
     if len(marks) < 2:
         raise NotImplementedError(f"{getattr(obj, '__name__', obj)} is not written yet "
                                   f"(this is the student edition): there is no solution to show")
-    return textwrap.dedent("\n".join(lines[marks[0] + 1:marks[1]]))
+    return "\n".join(textwrap.dedent("\n".join(lines[a + 1:b])) for a, b in zip(marks[::2], marks[1::2]))
 
 
 def _message(owner, where):
@@ -243,11 +245,19 @@ def student_notebook(nb, origin):
                     names = _bound_names(src)
                 except SyntaxError:
                     names = []
-                what = (f"the code that defines {', '.join(names)}" if names
-                        else "the code of this cell")
                 regions.append(Region(where, 1, src, ", ".join(names), "code-cell", outs))
-                cell["source"] = (f"# YOUR CODE HERE: {what}\n"
-                                  f"raise NotImplementedError({('write ' + what + ' (' + where + ')')!r})")
+                if names:
+                    what = f"the code that defines {', '.join(names)}"
+                    cell["source"] = (f"# YOUR CODE HERE: {what}\n"
+                                      f"raise NotImplementedError({('write ' + what + ' (' + where + '): it is not written yet')!r})")
+                else:
+                    # A cell that only shows something (a checked derivation, a
+                    # reference function's lines) defines nothing later cells need:
+                    # the student writes that part instead of meeting a traceback.
+                    cell["cell_type"] = "markdown"
+                    cell["source"] = "**Your derivation.** *(Write your derivation here.)*"
+                    for key in ("outputs", "execution_count"):
+                        cell.pop(key, None)
             else:
                 regions.append(Region(where, 1, src, "", "markdown-cell", outs))
                 cell["cell_type"] = "markdown"
@@ -315,6 +325,14 @@ def _chunks(region):
 WORD = re.compile(r"[A-Za-z]{6,}")
 
 
+def _stem(word, _cache={}):
+    """The search index's stem of ``word`` (Sphinx's English stemmer)."""
+    if "stem" not in _cache:
+        from sphinx.search.en import SearchEnglish
+        _cache["stem"] = SearchEnglish({}).stem
+    return _cache["stem"](word.lower())
+
+
 def fingerprints(regions, public_text):
     """Distinctive pieces of the solution regions that appear nowhere in ``public_text``.
 
@@ -323,7 +341,8 @@ def fingerprints(regions, public_text):
     letters) that occur only in solutions, for the search index.
     """
     public = normalize(public_text)
-    public_words = {w.lower() for w in WORD.findall(public_text)}
+    # Compared by stem, as the search index stores them: "slopes" is public if "slope" is.
+    public_stems = {_stem(w) for w in set(re.findall(r"[A-Za-z]+", public_text))}
     chunks, words = {}, {}
     for r in regions:
         for c in _chunks(r):
@@ -331,6 +350,6 @@ def fingerprints(regions, public_text):
                 chunks.setdefault(c, f"{r.origin}:{r.start}")
         if r.kind == "markdown-cell":
             for w in WORD.findall(re.sub(r"\$.+?\$|\\[A-Za-z]+", " ", r.text, flags=re.S)):
-                if w.lower() not in public_words:
+                if _stem(w) not in public_stems:
                     words.setdefault(w.lower(), f"{r.origin}:{r.start}")
     return chunks, words

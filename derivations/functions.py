@@ -53,10 +53,13 @@ def leaky_relu(x, alpha=0.01):
 
 
 def leaky_relu_derivative(x, alpha=0.01):
-    """Derivative of :func:`leaky_relu`, eq. (e.1): 1 for ``x > 0``, ``alpha`` for ``x < 0``.
+    """Derivative of :func:`leaky_relu`, eq. (e.1), elementwise; shape: same as ``x``.
 
-    At ``x = 0`` there is no derivative (the one-sided slopes are ``alpha`` and
-    1), so we return ``nan`` there rather than pick a side silently.
+    ### BEGIN SOLUTION
+    1 for ``x > 0``, ``alpha`` for ``x < 0``. At ``x = 0`` there is no
+    derivative (the one-sided slopes are ``alpha`` and 1), so we return ``nan``
+    there rather than pick a side silently.
+    ### END SOLUTION
     """
     x = _float(x)
     return np.where(x > 0, 1.0, np.where(x < 0, alpha, np.nan))

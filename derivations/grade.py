@@ -279,6 +279,11 @@ def naive_softmax_batch_part(seed=SEED + 3):
     ])
 
 
+# Functions in solution regions that are graded through a written answer
+# (derivations.answers.REFERENCES) instead of a code part: function -> part key.
+WRITTEN_ANSWER_FUNCTIONS = {"gradient_terms": "b"}
+
+
 def default_parts():
     return [naive_softmax_part(), neg_sampling_part(), neg_sampling_batch_part(), naive_softmax_batch_part()]
 

@@ -1,10 +1,12 @@
 """Part (b)(ii)-(iii): what one gradient step on ``v_c`` does, term by term.
 
-Eq. (b.1) splits the gradient into two terms,
+Eq. (b.1) splits the gradient into two terms.
+### BEGIN SOLUTION
 ``dJ/dv_c = -u_o + U y_hat``: subtracting it adds ``u_o`` to ``v_c`` (a pull
 toward the true outside word) and subtracts ``U y_hat = sum_w y_hat_w u_w``
-(a push away from what the model currently expects). These functions measure
-each term's effect; shapes as in the package docstring.
+(a push away from what the model currently expects).
+### END SOLUTION
+These functions measure each term's effect; shapes as in the package docstring.
 """
 import numpy as np
 
@@ -19,12 +21,16 @@ def probability_of_o(v_c, o, U):
     return float(softmax(U.T @ v_c)[as_word_index("o", o, U.shape[1])])
 
 
+# The two terms are part (b)'s answer, graded as a written answer: the student
+# edition replaces the whole function with a stand-in that names it.
+### BEGIN SOLUTION
 def gradient_terms(v_c, o, U):
-    """The two terms of eq. (b.1): ``(-u_o, U y_hat)``, each of shape ``(d,)``."""
+    """The two terms of eq. (b.1) (pull, push), each of shape ``(d,)``: ``(-u_o, U y_hat)``."""
     v_c, U = check_v_c_U(v_c, U)
     o = as_word_index("o", o, U.shape[1])
     y_hat = softmax(U.T @ v_c)                  # (|V|,)
     return -U[:, o], U @ y_hat
+### END SOLUTION
 
 
 def step_effects(v_c, o, U, learning_rates, loss_and_gradient=naive_softmax_loss_and_gradient):
@@ -49,11 +55,13 @@ def step_effects(v_c, o, U, learning_rates, loss_and_gradient=naive_softmax_loss
 def zero_gradient_cases(o=2):
     """Two ``(v_c, U)`` pairs with ``dJ/dv_c = 0`` although ``y_hat != y`` (part (b)(ii)).
 
+    ### BEGIN SOLUTION
     * ``"u_o is the centroid"``: ``u_o = 0`` and the other outside vectors come
       in opposite pairs, so ``U y_hat = u_o`` for the uniform ``y_hat`` that
       ``v_c = e_3`` produces: ``v_c`` is as good as it can be for this ``U``.
     * ``"identical outside vectors"``: every ``u_w`` is the same vector, so
       ``U (y_hat - y) = u (sum_w y_hat_w - 1) = 0`` for every ``v_c``.
+    ### END SOLUTION
 
     Shapes: ``v_c`` ``(3,)``, ``U`` ``(3, 5)``; ``o`` is the true word (column
     ``o`` of the first ``U`` is the zero vector).

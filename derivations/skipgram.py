@@ -32,10 +32,13 @@ def skipgram(c, outside, V, U, loss_and_gradient=naive_softmax_loss_and_gradient
              negatives=None):
     """Skip-gram loss and gradients for one centre word and its context window.
 
-    Implements eq. (i.1) ``J = sum_j J(v_c, w_{t+j}, U)``, whose gradients are
-    eq. (i.2) ``dJ/dU = sum_j dJ(v_c, w_{t+j}, U)/dU``, eq. (i.3)
-    ``dJ/dv_c = sum_j dJ(v_c, w_{t+j}, U)/dv_c`` and eq. (i.4)
+    Implements eq. (i.1) ``J = sum_j J(v_c, w_{t+j}, U)`` and its gradients,
+    eqs. (i.2) to (i.4):
+    ### BEGIN SOLUTION
+    ``dJ/dU = sum_j dJ(v_c, w_{t+j}, U)/dU``,
+    ``dJ/dv_c = sum_j dJ(v_c, w_{t+j}, U)/dv_c`` and
     ``dJ/dv_w = 0`` for every ``w != c``.
+    ### END SOLUTION
 
     Args:
         c: index of the centre word.

@@ -17,7 +17,8 @@ How (see :mod:`derivations.edition` for the marking rules):
    see), and later cells still run; a cell that runs past ``--timeout`` is
    stopped and the rest of that notebook is left unexecuted;
 3. build the HTML with Jupyter Book from those executed copies (its own
-   execution off), without the "For instructors" part;
+   execution off), without the "For instructors" part and the chapters
+   in ``EXCLUDED_CHAPTERS``;
 4. scan everything produced for fingerprints of every solution region and
    fail if one survives (``tests/test_student_edition.py`` repeats the scan).
 """
@@ -36,21 +37,44 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .edition import (BEGIN, END, SOLUTION_TAG, MarkerError, fingerprints, normalize,
+from .edition import (BEGIN, END, SOLUTION_TAG, MarkerError, Region, fingerprints, normalize,
                       output_text, strip_js_regions, strip_regions, student_notebook)
 
 ROOT = Path(__file__).resolve().parent.parent
 COPY_IGNORE = shutil.ignore_patterns("node_modules", ".ipynb_checkpoints", "_build", "__pycache__",
                                      "*.pyc", ".jupyter_cache")
 INSTRUCTOR_CAPTION = "For instructors"
+# Chapters left out of the student edition entirely (sources, notebooks, pages).
+# checking_handwritten grades the seed solution part by part: it says which of
+# those answers are wrong and shows the correct forms. Every cell of it counts
+# as a solution region, so the scan proves none of it survives.
+EXCLUDED_CHAPTERS = ("book/checking_handwritten",)
 
 
 class LeakFound(AssertionError):
     """A fingerprint of a solution survived in the student edition."""
 
 
+def excluded_regions(root):
+    """Every cell (source and outputs) of the excluded chapters, as solution regions."""
+    regions = []
+    for chapter in EXCLUDED_CHAPTERS:
+        path = root / f"{chapter}.ipynb"
+        for k, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            kind = "code-cell" if cell["cell_type"] == "code" else "markdown-cell"
+            regions.append(Region(f"{chapter}.ipynb (cell {k + 1})", 1, src, "", kind,
+                                  [output_text(o) for o in cell.get("outputs", [])]))
+    return regions
+
+
 def strip_tree(src):
-    """Strip every source under ``src`` in place; return the solution regions found."""
+    """Strip every source under ``src`` in place; return the solution regions found.
+
+    The excluded chapters are deleted from ``src`` first.
+    """
+    for chapter in EXCLUDED_CHAPTERS:
+        (src / f"{chapter}.ipynb").unlink()
     regions = []
     for path in sorted((src / "derivations").rglob("*.py")):
         rel = path.relative_to(src).as_posix()
@@ -91,7 +115,8 @@ def public_text(root):
     for top in ("book", "derivations"):
         for path in sorted((root / top).rglob("*")):
             if (not path.is_file() or path.suffix not in PUBLIC_SUFFIXES
-                    or {"node_modules", "_build", "__pycache__", ".ipynb_checkpoints"} & set(path.parts)):
+                    or {"node_modules", "_build", "__pycache__", ".ipynb_checkpoints"} & set(path.parts)
+                    or path.relative_to(root).with_suffix("").as_posix() in EXCLUDED_CHAPTERS):
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
             if path.suffix == ".ipynb":
@@ -104,6 +129,19 @@ def public_text(root):
                 parts.append(region.sub("", text))
     for name in ("_config.yml", "_toc.yml"):
         parts.append((root / name).read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
+def public_outputs(root):
+    """The outputs of the untagged cells of every chapter the student edition keeps."""
+    parts = []
+    for path in sorted((root / "book").rglob("*.ipynb")):
+        if (".ipynb_checkpoints" in path.parts
+                or path.relative_to(root).with_suffix("").as_posix() in EXCLUDED_CHAPTERS):
+            continue
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if SOLUTION_TAG not in (cell.get("metadata", {}).get("tags") or []):
+                parts += [output_text(o) for o in cell.get("outputs", [])]
     return "\n".join(parts)
 
 
@@ -130,7 +168,14 @@ def student_config(src):
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     toc = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
-    toc["parts"] = [p for p in toc.get("parts", []) if p.get("caption") != INSTRUCTOR_CAPTION]
+    parts = []
+    for part in toc.get("parts", []):
+        if part.get("caption") == INSTRUCTOR_CAPTION:
+            continue
+        part["chapters"] = [c for c in part.get("chapters", []) if c.get("file") not in EXCLUDED_CHAPTERS]
+        if part["chapters"]:
+            parts.append(part)
+    toc["parts"] = parts
     (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
 
 
@@ -267,11 +312,18 @@ def build(root=ROOT, out=None, execute=True, html_book=True, timeout=120, quiet=
     t0 = time.perf_counter()
     copy_sources(root, src)
     regions = strip_tree(src)
+    excluded = excluded_regions(root)
     from .assignment import assignment_notebook
     assignment, found = student_notebook(json.loads(nbformat.writes(assignment_notebook())),
                                          "assignment.ipynb")
     regions += found
-    chunks, words = fingerprints(regions, public_text(root))
+    public = public_text(root)
+    chunks, words = fingerprints(regions, public)
+    # An excluded chapter repeats computations that other chapters show too (the
+    # same counterexample, the same numbers): only what it alone shows is its own.
+    ex_chunks, ex_words = fingerprints(excluded, public + "\n" + public_outputs(root))
+    chunks, words = {**ex_chunks, **chunks}, {**ex_words, **words}
+    regions += excluded
     print(f"student edition: {len(regions)} solution regions, {len(chunks)} fingerprints, "
           f"{len(words)} solution-only words")
     student_config(src)

@@ -41,13 +41,14 @@ def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True
     Window ``i`` holds ``m`` centre vectors ``V_c[i, j]`` (rows) and one stacked
     matrix ``U_ow[i] = [u_o, -u_{w_1}, ..., -u_{w_K}]`` of shape ``(d, K+1)``.
     Pair ``(i, j)`` is the single-pair loss of
-    :func:`~derivations.neg_sampling_loss_and_gradient` with ``v_c = V_c[i, j]``:
+    :func:`~derivations.neg_sampling_loss_and_gradient` with ``v_c = V_c[i, j]``.
+    ### BEGIN SOLUTION
     ``scores = U_ow^T v_c``, ``delta = 1 - sigma(scores)``,
     ``grad_v_c = -U_ow delta`` (g.5), ``grad_U_ow = -v_c delta^T`` (g.6).
+    ### END SOLUTION
     The batch loss is the sum over the pairs where ``mask`` is true, so its
-    gradients are the pairs' gradients summed: ``grad_U_ow[i]`` adds up the
-    window's ``m`` terms ``-v_c delta^T``. With ``m = 1`` every pair has its
-    own negatives.
+    gradients are the pairs' gradients summed over each window's ``m`` pairs.
+    With ``m = 1`` every pair has its own negatives.
 
     Args:
         V_c: shape ``(b, m, d)``.
@@ -91,9 +92,11 @@ def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True
 def naive_softmax_batch_loss_and_gradient(V_c, o, U):
     """Eqs. (a.1), (b.1), (d.1) for a batch of pairs: rows of ``V_c``, outside words ``o``.
 
-    ``scores = V_c U`` (row ``p`` is ``U^T v_c``), ``y_hat = softmax(scores)``,
+    ``scores = V_c U`` (row ``p`` is ``U^T v_c``), ``y_hat = softmax(scores)``.
+    ### BEGIN SOLUTION
     ``delta = y_hat - y``; ``grad_V_c = delta U^T`` (row ``p`` is ``U (y_hat - y)``,
     eq. (b.1)) and ``grad_U = V_c^T delta``, the sum over pairs of eq. (d.1).
+    ### END SOLUTION
     Costs ``O(b d |V|)``: for small vocabularies.
 
     Args:

@@ -193,7 +193,10 @@ def test_every_exercise_function_has_grading_tests():
     """Each function whose body is a solution region in derivations/*.py (not the derivation
     parts, which are graded as written answers) must be a graded part."""
     from derivations.edition import strip_regions
+    from derivations.answers import REFERENCES
     graded_functions = {p.function for p in grade.default_parts()}
+    assert set(grade.WRITTEN_ANSWER_FUNCTIONS.values()) <= set(REFERENCES)
+    graded_functions |= set(grade.WRITTEN_ANSWER_FUNCTIONS)
     for path in (ROOT / "derivations").glob("*.py"):
         _, regions = strip_regions(path.read_text(), path.name)
         for r in regions:

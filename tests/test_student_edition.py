@@ -129,6 +129,41 @@ def test_instructor_pages_are_not_in_the_student_book(built):
     assert not list((out / "html").rglob("instructors.html"))
 
 
+def test_excluded_chapters_are_absent_and_fingerprinted(built):
+    """checking_handwritten names the seed's wrong answers: no page, no notebook, and its cells are scanned for."""
+    out, regions, chunks, _ = built
+    for chapter in student.EXCLUDED_CHAPTERS:
+        name = Path(chapter).name
+        assert not list(out.rglob(f"{name}.*")), f"{name} survives in the student edition"
+        origins = {o.split(" (cell")[0] for o in chunks.values()}
+        assert f"{chapter}.ipynb" in origins, f"no fingerprint of {chapter} (its cells are regions)"
+
+
+def test_student_explorers_load_and_say_what_is_missing(built, browser):
+    """The page script's reference losses are stubs in the student edition: explorers show the message."""
+    import functools
+    import http.server
+    import threading
+    from tests.conftest import open_page
+    out, _, _, _ = built
+    script = (out / "html" / "_static" / "w2v-explorables.js").read_text(encoding="utf-8")
+    assert "BEGIN SOLUTION" not in script and "naiveSoftmaxLossAndGradient is not written yet" in script
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out / "html"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context, page = open_page(browser)
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/book/explorers.html")
+        page.wait_for_function("window.w2vExplorables && window.w2vExplorables.length >= 3")
+        errors = page.evaluate("window.w2vExplorables.map(e => JSON.stringify(e.result()))")
+        assert all("is not written yet" in e for e in errors), errors
+        assert not page.console_errors and not page.failed_requests
+    finally:
+        context.close()
+        server.shutdown()
+
+
 # ------------------------------------------------------------------ the marking rules on a tiny book
 
 MODULE = '''"""Doc.
@@ -169,6 +204,35 @@ def test_strip_regions_in_a_module(tmp_path):
         ns["helper_defined_at_top"]()
     with pytest.raises(NotImplementedError, match="table"):
         ns["table"].keys()
+
+
+def test_solution_source_shows_code_regions_only(tmp_path, monkeypatch):
+    (tmp_path / "w2v_mod_full.py").write_text(MODULE)
+    stripped, _ = edition.strip_regions(MODULE, "w2v_mod_full.py")
+    (tmp_path / "w2v_mod_student.py").write_text(stripped)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import w2v_mod_full
+    import w2v_mod_student
+    assert edition.solution_source(w2v_mod_full.f) == "y = x * 42  # the secret step"   # not the docstring's
+    with pytest.raises(NotImplementedError, match="f is not written yet"):
+        edition.solution_source(w2v_mod_student.f)
+
+
+def test_a_shown_derivation_becomes_a_place_to_write_it():
+    nb = nbformat.v4.new_notebook()
+    shown = nbformat.v4.new_code_cell("show(parts.grad_v_c())")
+    shown.metadata["tags"] = ["solution"]
+    nb.cells = [shown]
+    new, regions = edition.student_notebook(json.loads(nbformat.writes(nb)), "book/x.ipynb")
+    assert regions[0].kind == "code-cell" and "grad_v_c" not in json.dumps(new)
+    assert new["cells"][0]["cell_type"] == "markdown" and "Write your derivation" in new["cells"][0]["source"]
+
+
+def test_js_regions_become_throws():
+    js = "function lossOf(x) {\n  // ### BEGIN SOLUTION\n  return x * 42;\n  // ### END SOLUTION\n}\n"
+    text, regions = edition.strip_js_regions(js, "static/a.js")
+    assert "42" not in text and regions[0].owner == "lossOf"
+    assert 'throw new Error("lossOf is not written yet' in text
 
 
 @pytest.mark.parametrize("bad,words", [

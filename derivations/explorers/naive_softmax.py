@@ -13,9 +13,9 @@ def naive_softmax_panel(loss_and_gradient, v_c, o, U):
     """What the naive-softmax panel draws, as JSON-ready lists.
 
     ``y_hat = softmax(U^T v_c)`` (eq. (a.1)) comes from the book's softmax: the
-    panel splits ``dJ/dv_c`` into ``-u_o`` and ``U y_hat`` (eq. (b.1)) with it,
-    while loss and gradients come from ``loss_and_gradient``, so a wrong
-    implementation shows as arrows that do not add up.
+    panel splits ``dJ/dv_c`` into the terms of eq. (b.1) with it, while loss
+    and gradients come from ``loss_and_gradient``, so a wrong implementation
+    shows as arrows that do not add up.
     """
     try:
         loss, grad_v_c, grad_U = call_loss_and_gradient(loss_and_gradient, v_c, o, U)

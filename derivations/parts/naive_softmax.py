@@ -1,12 +1,14 @@
 """Derivations of parts (a)-(d): the naive-softmax loss and its gradients.
 
 With ``y_hat = softmax(U^T v_c)`` (shape ``|V| x 1``), ``y`` one-hot at ``o``:
+### BEGIN SOLUTION
 
 * eq. (a.1) ``-sum_w y_w log y_hat_w = -log y_hat_o = J_naive-softmax``;
 * eq. (b.1) ``dJ/dv_c = -u_o + sum_x y_hat_x u_x = U (y_hat - y)`` (shape ``d x 1``);
 * eq. (c.1) ``dJ/du_o = (y_hat_o - 1) v_c`` and eq. (c.2) ``dJ/du_w = y_hat_w v_c``
   for ``w != o`` (shape ``d x 1``);
 * eq. (d.1) ``dJ/dU = v_c (y_hat - y)^T`` (shape ``d x |V|``).
+### END SOLUTION
 
 Each derivation is built on a symbols namespace ``S`` (default
 :func:`~derivations.engine.naive_softmax_symbols`: d=3, |V|=5, o=2) and is
@@ -47,7 +49,12 @@ def cross_entropy(S=None):
 
 
 def grad_v_c(S=None):
-    """Eq. (b.1): ``dJ/dv_c = U (y_hat - y)``, shape ``d x 1``."""
+    """Eq. (b.1): ``dJ/dv_c``, shape ``d x 1``.
+
+    ### BEGIN SOLUTION
+    ``dJ/dv_c = U (y_hat - y)``.
+    ### END SOLUTION
+    """
     S = S or naive_softmax_symbols()
     U, u, v_c, o, d = S.U, S.u, S.v_c, S.o, S.d
     ### BEGIN SOLUTION
@@ -81,7 +88,12 @@ def grad_v_c(S=None):
 
 
 def grad_u_o(S=None):
-    """Eq. (c.1): ``dJ/du_o = (y_hat_o - 1) v_c``, shape ``d x 1``."""
+    """Eq. (c.1): ``dJ/du_o``, shape ``d x 1``.
+
+    ### BEGIN SOLUTION
+    ``dJ/du_o = (y_hat_o - 1) v_c``.
+    ### END SOLUTION
+    """
     S = S or naive_softmax_symbols()
     u, v_c, o = S.u, S.v_c, S.o
     ### BEGIN SOLUTION
@@ -104,7 +116,11 @@ def grad_u_o(S=None):
 
 
 def grad_u_w(S=None):
-    """Eq. (c.2): ``dJ/du_w = y_hat_w v_c`` for every ``w != o``, each ``d x 1``.
+    """Eq. (c.2): ``dJ/du_w`` for every ``w != o``, each ``d x 1``.
+
+    ### BEGIN SOLUTION
+    ``dJ/du_w = y_hat_w v_c``.
+    ### END SOLUTION
 
     Checked for all ``w != o`` at once: each step's value is the ``d x (|V|-1)``
     matrix whose columns are that step for ``w`` running over the other words.
@@ -131,7 +147,12 @@ def grad_u_w(S=None):
 
 
 def grad_U(S=None):
-    """Eq. (d.1): ``dJ/dU = v_c (y_hat - y)^T``, shape ``d x |V|``."""
+    """Eq. (d.1): ``dJ/dU``, shape ``d x |V|``.
+
+    ### BEGIN SOLUTION
+    ``dJ/dU = v_c (y_hat - y)^T``.
+    ### END SOLUTION
+    """
     S = S or naive_softmax_symbols()
     u, v_c, o = S.u, S.v_c, S.o
     ### BEGIN SOLUTION

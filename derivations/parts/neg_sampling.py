@@ -24,7 +24,9 @@ import sympy as sp
 from ..engine import Derivation, Step, grad, neg_sampling_symbols, sigmoid
 
 UOW = r"U_{o,\{w_1,\dots,w_K\}}"
+### BEGIN SOLUTION
 D_SIGMA = r"$\sigma' = \sigma\,(1 - \sigma)$, eq. (f.1)"
+### END SOLUTION
 
 
 def dot(a, b):

@@ -78,7 +78,9 @@ function logSigmoid(x) { const y = -x; return -(Math.max(0, y) + Math.log1p(Math
 function zerosLike(U) { return U.map(row => row.map(() => 0)); }
 
 // eq. (a.1), (b.1), (d.1): the reference naive_softmax_loss_and_gradient.
+// In the student edition the region below is a `throw`, and the explorers show its message.
 function naiveSoftmaxLossAndGradient(v_c, o, U) {
+  // ### BEGIN SOLUTION
   const scores = scoresOf(U, v_c);
   const y_hat = softmax(scores);
   const loss = -logSoftmax(scores)[o];
@@ -86,9 +88,11 @@ function naiveSoftmaxLossAndGradient(v_c, o, U) {
   const grad_v_c = matVec(U, delta);
   const grad_U = v_c.map(vi => delta.map(dw => vi * dw));
   return { loss, y_hat, grad_v_c, grad_U };
+  // ### END SOLUTION
 }
-// eq. (g.1) through (g.5): the reference neg_sampling_loss_and_gradient; repeats accumulate (h).
+// eq. (g.1) through (g.5) and part (h): the reference neg_sampling_loss_and_gradient.
 function negSamplingLossAndGradient(v_c, o, U, negatives) {
+  // ### BEGIN SOLUTION
   const cols = [column(U, o)].concat(negatives.map(w => column(U, w).map(x => -x)));
   const scores = cols.map(c => dot(c, v_c));
   const loss = -scores.reduce((a, s) => a + logSigmoid(s), 0);
@@ -98,6 +102,26 @@ function negSamplingLossAndGradient(v_c, o, U, negatives) {
   for (let i = 0; i < v_c.length; i++) grad_U[i][o] -= delta[0] * v_c[i];
   negatives.forEach((w, k) => { for (let i = 0; i < v_c.length; i++) grad_U[i][w] += delta[k + 1] * v_c[i]; });
   return { loss, grad_v_c, grad_U };
+  // ### END SOLUTION
+}
+// The terms a gradient splits into, drawn tip to tail: [{ id, vec, color, label }] and a note
+// on dJ/du_w. A spec's `terms` function states an answer, so it is a solution region; without
+// it (student edition) the explorer draws the gradient alone.
+function termsOf(fn, s, r) {
+  try { return fn(s, r); } catch (e) { return { terms: [], note: "", missing: String(e.message || e) }; }
+}
+function termArrows(v2, terms, P) {
+  const arrows = [];
+  let tip = v2;
+  for (const t of terms) {
+    const next = add(tip, project(P, t.vec));
+    arrows.push({ id: t.id, from: tip, to: next, color: t.color, dash: true, label: t.label });
+    tip = next;
+  }
+  return arrows;
+}
+function termLines(terms) {
+  return terms.map((t, i) => `  ${i ? "+" : "="} ${t.label} ${fmtVec(t.vec)}${t.note ? " " + t.note : ""}`);
 }
 function naivePanel(v_c, o, U) {
   const r = naiveSoftmaxLossAndGradient(v_c, o, U);
@@ -435,14 +459,20 @@ function wordPoints(s, P, api, style) {
              drag: pos => api.commit({ v_c: dropped(P, s.v_c, pos) }) });
   return pts;
 }
-// dJ/dv_c = -u_o + U y_hat (eq. (b.1)): the two terms tip to tail, and the gradient itself.
-function naiveArrows(s, r, P) {
-  const v2 = project(P, s.v_c), t1 = project(P, scale(column(s.U, s.o), -1)), t2 = project(P, matVec(s.U, r.y_hat));
-  const arrows = [
-    { id: "term_observed", from: v2, to: add(v2, t1), color: "t1", dash: true, label: "−u_o" },
-    { id: "term_expected", from: add(v2, t1), to: add(add(v2, t1), t2), color: "t2", dash: true, label: "Uŷ" },
+// The terms of dJ/dv_c (eq. (b.1)) and the form of dJ/du_w (eq. (c.1)).
+function naiveTerms(s, r) {
+  // ### BEGIN SOLUTION
+  return { terms: [{ id: "term_observed", vec: scale(column(s.U, s.o), -1), color: "t1", label: "−u_o" },
+                   { id: "term_expected", vec: matVec(s.U, r.y_hat), color: "t2", label: "Uŷ" }],
+           note: "∂J/∂u_w = (ŷ_w − y_w) v_c: arrows at each u_w" };
+  // ### END SOLUTION
+}
+// The terms of dJ/dv_c tip to tail (when naiveTerms is written), and the gradient itself.
+function naiveArrows(s, r, P, terms) {
+  const v2 = project(P, s.v_c);
+  const arrows = termArrows(v2, terms, P).concat([
     { id: "grad_v_c", from: v2, to: add(v2, project(P, r.grad_v_c)), color: "grad", width: 2.5, label: "∂J/∂v_c" },
-  ];
+  ]);
   for (let w = 0; w < s.U[0].length; w++) {
     const at = project(P, column(s.U, w));
     arrows.push({ id: "grad_u" + w, from: at, to: add(at, project(P, column(r.grad_U, w))), color: w === s.o ? "o" : "gu", width: 1.5 });
@@ -452,17 +482,19 @@ function naiveArrows(s, r, P) {
 function drawNaivePanel(pv, s, r, api, P, minExtent = 0) {
   const ok = r && !r.error;
   showError(pv, r && r.error);
+  const t = ok ? termsOf(naiveTerms, s, r) : { terms: [], note: "" };
   drawPlane(pv.view, { points: wordPoints(s, P, api, w => (w === s.o ? { color: "o", label: wordLabel(s, w) + " = o" } : {})),
-                       arrows: ok ? naiveArrows(s, r, P) : [] }, minExtent);
+                       arrows: ok ? naiveArrows(s, r, P, t.terms) : [] }, minExtent);
   pv.bars.textContent = "";
   if (!ok) { pv.nums.textContent = r ? "" : "…"; return pv.view.extent; }
-  const terms = add(scale(column(s.U, s.o), -1), matVec(s.U, r.y_hat));
-  const off = norm(sub(terms, r.grad_v_c));
-  pv.nums.textContent =
-    `J = −log ŷ_o = ${fmt(r.loss)}    ŷ_o = ${fmt(r.y_hat[s.o])}\n` +
-    `∂J/∂v_c = ${fmtVec(r.grad_v_c)}\n  = −u_o ${fmtVec(scale(column(s.U, s.o), -1))}\n  + Uŷ ${fmtVec(matVec(s.U, r.y_hat))}\n` +
-    `∂J/∂u_w = (ŷ_w − y_w) v_c: arrows at each u_w` +
-    (off > 1e-6 * (1 + norm(terms)) ? `\n⚠ this ∂J/∂v_c differs from −u_o + Uŷ by ${off.toExponential(2)}: check the implementation` : "");
+  const lines = [`J = −log ŷ_o = ${fmt(r.loss)}    ŷ_o = ${fmt(r.y_hat[s.o])}`, `∂J/∂v_c = ${fmtVec(r.grad_v_c)}`]
+    .concat(termLines(t.terms), [t.note || "∂J/∂u_w: arrows at each u_w"]);
+  if (t.terms.length) {
+    const sum = t.terms.reduce((a, x) => add(a, x.vec), s.v_c.map(() => 0)), off = norm(sub(sum, r.grad_v_c));
+    if (off > 1e-6 * (1 + norm(sum)))
+      lines.push(`⚠ this ∂J/∂v_c differs from ${t.terms.map(x => x.label).join(" + ")} by ${off.toExponential(2)}: check the implementation`);
+  }
+  pv.nums.textContent = lines.join("\n");
   pv.nums.dataset.loss = String(r.loss);
   drawBars(pv.bars, r.y_hat, { highlight: s.o, labels: r.y_hat.map((_, w) => wordLabel(s, w)), name: "y_hat",
                               caption: "ŷ_w = softmax(Uᵀv_c)_w, o in green" });

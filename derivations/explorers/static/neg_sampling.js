@@ -10,18 +10,24 @@ function negTransition(s, changed) {
   return softmaxTransition(s, changed);
 }
 
-// dJ/dv_c = -sigma(-u_o.v_c) u_o + sum_k sigma(u_k.v_c) u_k (eq. (g.3)), tip to tail, then the gradient.
-function negArrows(s, r, P) {
-  const v2 = project(P, s.v_c), u_o = column(s.U, s.o);
-  const t1 = scale(u_o, -sigmoid(-dot(u_o, s.v_c)));
+// The two terms of dJ/dv_c (eq. (g.3)) and, for a word drawn k times, dJ/du (part (h)).
+function negTerms(s, r) {
+  // ### BEGIN SOLUTION
+  const u_o = column(s.U, s.o);
   let t2 = s.v_c.map(() => 0);
   for (const w of s.negatives) { const u = column(s.U, w); t2 = add(t2, scale(u, sigmoid(dot(u, s.v_c)))); }
-  const a = project(P, t1), b = project(P, t2);
-  const arrows = [
-    { id: "term_observed", from: v2, to: add(v2, a), color: "t1", dash: true },
-    { id: "term_negatives", from: add(v2, a), to: add(add(v2, a), b), color: "t2", dash: true },
+  return { terms: [{ id: "term_observed", vec: scale(u_o, -sigmoid(-dot(u_o, s.v_c))), color: "t1",
+                     label: "−σ(−u_oᵀv_c)u_o", note: "(orange, dashed)" },
+                   { id: "term_negatives", vec: t2, color: "t2", label: "Σ_k σ(u_kᵀv_c)u_k", note: "(purple, dashed)" }],
+           repeated: k => `∂J/∂u = ${k}·σ(uᵀv_c)v_c` };
+  // ### END SOLUTION
+}
+// The terms tip to tail (when negTerms is written), then the gradient.
+function negArrows(s, r, P, terms) {
+  const v2 = project(P, s.v_c);
+  const arrows = termArrows(v2, terms.map(t => Object.assign({}, t, { label: "" })), P).concat([
     { id: "grad_v_c", from: v2, to: add(v2, project(P, r.grad_v_c)), color: "grad", width: 2.5, label: "∂J/∂v_c" },
-  ];
+  ]);
   const shown = new Set([s.o, ...s.negatives]);
   for (const w of shown) {
     const at = project(P, column(s.U, w));
@@ -42,16 +48,16 @@ function drawNegPanel(pv, s, r, api, P, minExtent = 0) {
     if (counts[w] === 1) return { color: "neg", label: wordLabel(s, w) };
     return { faint: true };
   };
-  drawPlane(pv.view, { points: wordPoints(s, P, api, style), arrows: ok ? negArrows(s, r, P) : [] }, minExtent);
+  const t = ok ? termsOf(negTerms, s, r) : { terms: [] };
+  drawPlane(pv.view, { points: wordPoints(s, P, api, style), arrows: ok ? negArrows(s, r, P, t.terms) : [] }, minExtent);
   pv.bars.textContent = "";
   if (!ok) { pv.nums.textContent = r ? "" : "…"; return pv.view.extent; }
   const lines = [`J = −log σ(u_oᵀv_c) − Σ_k log σ(−u_kᵀv_c) = ${fmt(r.loss)}`,
                  `K = ${s.K}, negatives = [${s.negatives.map(w => wordLabel(s, w)).join(", ")}]`,
                  `σ(u_oᵀv_c) = ${fmt(sigmoid(dot(column(s.U, s.o), s.v_c)))}`,
-                 `∂J/∂v_c = ${fmtVec(r.grad_v_c)} (black)`,
-                 `  = −σ(−u_oᵀv_c)u_o (orange, dashed) + Σ_k σ(u_kᵀv_c)u_k (purple, dashed)`];
+                 `∂J/∂v_c = ${fmtVec(r.grad_v_c)} (black)`].concat(termLines(t.terms));
   counts.forEach((k, w) => {
-    if (k > 1) lines.push(`${wordLabel(s, w)} drawn ${k}×: ∂J/∂u = ${k}·σ(uᵀv_c)v_c = ${fmtVec(column(r.grad_U, w))} (accumulated)`);
+    if (k > 1) lines.push(`${wordLabel(s, w)} drawn ${k}×: ${t.repeated ? t.repeated(k) : "∂J/∂u"} = ${fmtVec(column(r.grad_U, w))} (accumulated)`);
   });
   pv.nums.textContent = lines.join("\n");
   pv.nums.dataset.loss = String(r.loss);
