@@ -52,14 +52,16 @@ def leaky_relu(x, alpha=0.01):
     return np.where(x > 0, x, alpha * x)
 
 
+# The whole function is part (e)'s answer, a written part: the student
+# edition replaces it with a stand-in that names it.
+### BEGIN SOLUTION
 def leaky_relu_derivative(x, alpha=0.01):
     """Derivative of :func:`leaky_relu`, eq. (e.1), elementwise; shape: same as ``x``.
 
-    ### BEGIN SOLUTION
     1 for ``x > 0``, ``alpha`` for ``x < 0``. At ``x = 0`` there is no
     derivative (the one-sided slopes are ``alpha`` and 1), so we return ``nan``
     there rather than pick a side silently.
-    ### END SOLUTION
     """
     x = _float(x)
     return np.where(x > 0, 1.0, np.where(x < 0, alpha, np.nan))
+### END SOLUTION

@@ -279,9 +279,10 @@ def naive_softmax_batch_part(seed=SEED + 3):
     ])
 
 
-# Functions in solution regions that are graded through a written answer
-# (derivations.answers.REFERENCES) instead of a code part: function -> part key.
-WRITTEN_ANSWER_FUNCTIONS = {"gradient_terms": "b"}
+# Functions in solution regions that answer a written part of the handout
+# instead of a code part: function -> part letter. Part (b) is also checked by
+# derivations.answers; part (e)'s piecewise derivative is graded by hand.
+WRITTEN_ANSWER_FUNCTIONS = {"gradient_terms": "b", "leaky_relu_derivative": "e"}
 
 
 def default_parts():
