@@ -42,7 +42,8 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# --- Offline assets (issue 7): pinned npm packages shipped inside the book, no CDN. ---
+# --- Offline assets (issue 7): pinned npm packages, no CDN: mathjax-full typesets the math at
+# build time (book/_ext/w2v_math.py); the files pages load are shipped inside the book. ---
 # book/_vendor/package.json + package-lock.json pin them; files.txt lists the files pages load,
 # copied to $(VENDOR)/site/vendor/ (html_extra_path in _config.yml) -> _build/html/vendor/.
 # Both steps are stamped: with nothing changed, `make vendor` does nothing.

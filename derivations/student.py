@@ -156,6 +156,11 @@ def copy_sources(root, src):
     shutil.copytree(root / "derivations", src / "derivations", ignore=COPY_IGNORE)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, src / name)
+    # The build typesets math with book/_vendor's mathjax-full (book/_ext/w2v_math.py): link
+    # the installed packages (~70 MB) rather than copy them. They are tools, not content.
+    modules = root / "book" / "_vendor" / "node_modules"
+    if modules.is_dir():
+        (src / "book" / "_vendor" / "node_modules").symlink_to(modules.resolve(), target_is_directory=True)
 
 
 def student_config(src):

@@ -51,20 +51,65 @@ def test_fontawesome_script_removed_and_nothing_else():
     assert out.count("<link") == 2 and "bootstrap.js" in out
 
 
+class App:
+    class config:
+        html_theme_options = {"launch_buttons": {"thebe": False}}
+        mathjax_path = "../vendor/mathjax/es5/startup.js"
+        mathjax3_config = {"loader": {"load": ["input/tex", "output/chtml"]}}
+
+
+def _context(*scripts, css=(), body=""):
+    return {"script_files": list(scripts), "css_files": list(css), "body": body,
+            "pathto": lambda name, resource=0: f"REL/{name}"}
+
+
+def _names(assets):
+    return [str(a.filename) for a in assets]
+
+
 def test_thebe_assets_and_duplicates_dropped():
     from sphinx.builders.html._assets import _JavaScript
-
-    class App:
-        class config:
-            html_theme_options = {"launch_buttons": {"thebe": False}}
-            mathjax_path = "../vendor/mathjax/es5/startup.js"
-            mathjax3_config = {"loader": {"load": ["input/tex", "output/chtml"]}}
     thebe_conf = _JavaScript("", body='const THEBE_JS_URL = "https://unpkg.com/thebe"')
-    context = {"script_files": [_JavaScript("a.js"), thebe_conf, thebe_conf, _JavaScript("sphinx-thebe.js"),
-                                _JavaScript("a.js")], "css_files": []}
+    context = _context(_JavaScript("a.js"), thebe_conf, thebe_conf, _JavaScript("sphinx-thebe.js"),
+                       _JavaScript("a.js"))
     w2v_html.page_assets(App, "book/x", "page.html", context, None)
-    assert [str(js.filename) for js in context["script_files"]] == ["a.js"]
+    assert _names(context["script_files"]) == ["a.js"]
     assert context["default_mode"] == "auto"
-    # The components MathJax's loader will fetch, preloaded from the output root.
-    assert context["w2v_preload_js"] == [f"vendor/mathjax/es5/{c}.js" for c in
-                                         ("core", "input/tex", "output/chtml", "output/chtml/fonts/tex")]
+
+
+def _mathjax_assets():
+    from sphinx.builders.html._assets import _JavaScript
+    return (_JavaScript("", body='window.MathJax = {"loader": {}}'),
+            _JavaScript("_static/../vendor/mathjax/es5/startup.js", defer="defer"))
+
+
+def test_no_mathjax_on_a_page_its_math_is_typeset_at_build_time():
+    from sphinx.builders.html._assets import _JavaScript
+    context = _context(_JavaScript("a.js"), *_mathjax_assets())
+    w2v_html.page_assets(App, "book/x", "page.html", context, None)
+    assert _names(context["script_files"]) == ["a.js"]
+    assert not any("MathJax" in (a.attributes.get("body") or "") for a in context["script_files"])
+
+
+def test_search_page_loads_mathjax_only_when_results_hold_tex():
+    from sphinx.builders.html._assets import _JavaScript
+    context = _context(_JavaScript("a.js"), *_mathjax_assets())
+    w2v_html.page_assets(App, "search", "search.html", context, None)
+    scripts = context["script_files"]
+    assert "startup.js" not in " ".join(_names(scripts)), "MathJax must not load with the empty page"
+    bodies = [a.attributes.get("body") or "" for a in scripts]
+    assert any(b.startswith("window.MathJax") for b in bodies), "the configuration stays"
+    loader = next(b for b in bodies if "MATHJAX_URL" in b)
+    assert 'const MATHJAX_URL = "REL/_static/../vendor/mathjax/es5/startup.js";' in loader
+
+
+def test_sphinx_design_assets_only_on_pages_that_use_it():
+    from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
+    assets = dict(css=[_CascadingStyleSheet("_static/sphinx-design.min.css"), _CascadingStyleSheet("b.css")])
+    scripts = (_JavaScript("_static/design-tabs.js"), _JavaScript("a.js"))
+    plain = _context(*scripts, **assets, body='<p class="x">no design here: sd-card in prose</p>')
+    w2v_html.page_assets(App, "book/x", "page.html", plain, None)
+    assert _names(plain["css_files"]) == ["b.css"] and _names(plain["script_files"]) == ["a.js"]
+    cards = _context(*scripts, **assets, body='<div class="sd-card sd-sphinx-override">')
+    w2v_html.page_assets(App, "book/y", "page.html", cards, None)
+    assert len(cards["css_files"]) == 2 and len(cards["script_files"]) == 2

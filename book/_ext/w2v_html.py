@@ -17,13 +17,17 @@ Jupyter Book v1's own settings cannot:
   that its stylesheet already draws with the bundled Font Awesome fonts) is left out of every
   page by ``templates/layout.html``, and the theme's source maps (``*.map``, never loaded by a
   page) are deleted from the output, which stays a self-contained folder to zip.
-* **Math sooner.** Each page preloads the MathJax components it will load
-  (``templates/layout.html``), so they arrive in parallel with the page.
-* **Math everywhere.** MathJax is loaded on every page (chapter titles with math appear in
-  every page's navigation, and in search results, which are typeset once they arrive).
+* **MathJax only where math arrives after the build.** Every page's math is typeset as SVG
+  when the book is built (``w2v_math.py``), so pages load no MathJax. The search page is the
+  exception: its results (titles and excerpts that hold TeX) arrive while the reader types.
+  It keeps Sphinx's MathJax configuration and fetches MathJax itself the first time a result
+  with TeX appears, so an empty search page stays light.
+* **Only the assets a page uses.** sphinx-design's stylesheet and tab script stay off pages
+  with no sphinx-design element.
 * **A valid colour mode.** pydata-sphinx-theme logs "Got invalid theme mode" on a first visit
   unless ``default_mode`` is set; it is set to ``auto`` (follow the reader's system setting).
 """
+import json
 import re
 from pathlib import Path
 
@@ -90,6 +94,16 @@ def _is_thebe_asset(asset):
     return any(marker in text for marker in _THEBE_MARKERS)
 
 
+# sphinx-design (cards, grids, tabs, dropdowns) writes classes "sd-…"; a page without one
+# has no use for its 55 KB stylesheet and tab script, which Jupyter Book adds to every page.
+_SPHINX_DESIGN_CLASS = re.compile(r'class="(?:[^"]*\s)?sd-')
+_DESIGN_FILES = ("sphinx-design.", "design-tabs.js")
+
+
+def _is_design_asset(asset):
+    return any(name in str(getattr(asset, "filename", asset) or "") for name in _DESIGN_FILES)
+
+
 def _dedupe(assets):
     seen, kept = set(), []
     for asset in assets:
@@ -100,7 +114,7 @@ def _dedupe(assets):
     return kept
 
 
-# Search results arrive after MathJax's first pass; typeset them (titles and excerpts hold TeX).
+# Search results hold TeX (titles, excerpts): load MathJax the first time one does, typeset them.
 _SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
   const results = document.getElementById("search-results");
   if (!results) return;
@@ -112,6 +126,17 @@ _SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
     const lastClose = Math.max(t.lastIndexOf("\\)"), t.lastIndexOf("\\]"));
     return lastOpen > lastClose ? t.slice(0, lastOpen) + "\u2026" : t;
   };
+  const mathjax = () => new Promise((resolve, reject) => {
+    if (!document.getElementById("w2v-mathjax")) {
+      const script = Object.assign(document.createElement("script"),
+                                   {id: "w2v-mathjax", src: MATHJAX_URL, async: true});
+      script.onerror = reject;
+      document.head.appendChild(script);
+    }
+    const wait = () => window.MathJax && MathJax.startup && MathJax.startup.promise
+      ? resolve(MathJax.startup.promise) : setTimeout(wait, 20);
+    wait();
+  });
   let timer = null;
   new MutationObserver(() => {
     for (const p of results.querySelectorAll("p.context:not([data-w2v-clean])")) {
@@ -120,42 +145,47 @@ _SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
     }
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (window.MathJax && MathJax.startup && MathJax.startup.promise)
-        MathJax.startup.promise.then(() => MathJax.typesetPromise([results]));
+      if (!/\\[(\[]/.test(results.textContent)) return;
+      mathjax().then(() => MathJax.typesetPromise([results]));
     }, 50);
   }).observe(results, {childList: true, subtree: true});
 });"""
 
 
-def mathjax_preloads(config):
-    """The MathJax components a page will load (from mathjax_path and mathjax3_config's
-    loader), as paths from the output root, so the page can fetch them while its HTML is
-    still being read instead of one after another once startup.js has run."""
-    path = str(config.mathjax_path or "")
-    if "://" in path or not path.endswith("/startup.js"):
-        return []
-    root = path.removeprefix("../").rsplit("/", 1)[0]          # "../" undoes Sphinx's "_static/"
-    loads = list(((config.mathjax3_config or {}).get("loader") or {}).get("load") or [])
-    if "output/chtml" in loads:
-        loads.append("output/chtml/fonts/tex")
-    return [f"{root}/{name}.js" for name in ["core", *loads]]
+def _is_mathjax(asset, config):
+    """Sphinx's MathJax script tag or its inline configuration."""
+    filename = str(getattr(asset, "filename", asset) or "")
+    body = getattr(asset, "attributes", {}).get("body", "")
+    return (bool(config.mathjax_path) and filename.endswith(str(config.mathjax_path).lstrip("./"))) \
+        or "window.MathJax" in body
 
 
 def page_assets(app, pagename, templatename, context, doctree):
-    """Drop thebe's assets when thebe is off, drop duplicate scripts, set the colour mode,
-    typeset search results."""
+    """Drop thebe's assets when thebe is off, drop duplicate scripts, set the colour mode;
+    no MathJax but on the search page, where it loads when results with TeX arrive."""
     context["default_mode"] = context.get("default_mode") or "auto"
-    context["w2v_preload_js"] = mathjax_preloads(app.config)
-    if pagename == "search" and context.get("script_files") is not None:
-        from sphinx.builders.html._assets import _JavaScript
-        context["script_files"] = [*context["script_files"], _JavaScript("", body=_SEARCH_MATH)]
+    scripts = context.get("script_files")
+    if scripts is not None:
+        mathjax = [a for a in scripts if _is_mathjax(a, app.config)]
+        scripts = [a for a in scripts if a not in mathjax]
+        if pagename == "search":
+            from sphinx.builders.html._assets import _JavaScript
+            url = next((context["pathto"](str(a.filename), 1) for a in mathjax if a.filename), None)
+            settings = [a for a in mathjax if not a.filename]
+            if url:
+                body = f"const MATHJAX_URL = {json.dumps(url)};\n{_SEARCH_MATH}"
+                scripts += [*settings, _JavaScript("", body=body)]
+        context["script_files"] = scripts
     thebe = _wants_thebe(app)
+    design = _SPHINX_DESIGN_CLASS.search(context.get("body") or "") is not None
     for key in ("script_files", "css_files"):
         assets = context.get(key)
         if assets is None:
             continue
         if not thebe:
             assets = [a for a in assets if not _is_thebe_asset(a)]
+        if not design:
+            assets = [a for a in assets if not _is_design_asset(a)]
         context[key] = _dedupe(assets)
 
 
@@ -186,7 +216,8 @@ def drop_source_maps(app, exception):
 
 
 def setup(app):
-    # MathJax on every page, not only those whose body has math (see module docstring).
+    # Sphinx's MathJax assets on every page, so the search page has them too (whose own body
+    # has no math); page_assets keeps them there alone.
     app.set_html_assets_policy("always")
     app.connect("config-inited", add_templates)
     app.connect("builder-inited", register_filter)

@@ -2,8 +2,8 @@
 
 * :func:`module_source`: the ES module anywidget runs in Jupyter (``Explorer._esm``).
 * :func:`page_source`: the script the book build writes to ``_static/w2v-explorables.js``
-  and adds to every page; it renders the explorers from the widget state myst-nb embeds,
-  with no kernel and no widget manager (idle on pages without explorers).
+  and adds to each page that has an explorer; it renders the explorers from the widget
+  state myst-nb embeds, with no kernel and no widget manager.
 
 Writing the page script at build time (rather than using the ``_esm`` stored in a
 notebook's widget state) means the page never runs a stale copy from the execution cache.
@@ -48,7 +48,6 @@ def _write_script(app):
 def _add_script(app):
     # Written before any page, so Sphinx's ?v= checksum in each page is the new file's.
     _write_script(app)
-    app.add_js_file(PAGE_SCRIPT)
 
 
 def _rewrite_script(app, exception):
@@ -68,12 +67,21 @@ def stub_module_copies(body):
 
 
 def _stub_page_state(app, pagename, templatename, context, doctree):
+    """On a page with explorers: stub their module copies, add the page script (only there:
+    it is ~45 KB that other pages would load for nothing)."""
     scripts = context.get("script_files") or []
+    explorers = False
     for k, js in enumerate(scripts):
         attributes = getattr(js, "attributes", None) or {}
         if attributes.get("type") == WIDGET_STATE and MARKER in attributes.get("body", ""):
             body = stub_module_copies(attributes["body"])
             scripts[k] = type(js)(js.filename, priority=js.priority, **{**attributes, "body": body})
+            explorers = True
+    if explorers:
+        # Into this page's own list: other handlers (w2v_html) may have replaced the list that
+        # app.add_js_file would extend.
+        from sphinx.builders.html._assets import _JavaScript
+        context["script_files"] = [*scripts, _JavaScript(f"_static/{PAGE_SCRIPT}")]
 
 
 def setup(app):
