@@ -34,9 +34,11 @@ def test_every_formula_becomes_svg_with_hidden_mathml():
     assert page.count('display="true"') >= 2                 # the two display formulas
     assert page.count("<mjx-assistive-mml") == 5             # screen readers get MathML
     assert "<mo>&lt;</mo>" in page                           # &lt; read as "<", not as text
-    # TeX is gone from every math element, kept where it is not math.
+    assert 'data-tex="a &lt; b"' in page and 'data-tex="d \\times 1"' in page   # the TeX, kept
+    # No TeX is shown in a math element (only kept in data-tex), and none changed outside them.
     for element in re.findall(r'<(?:span|div) class="math notranslate nohighlight".*?</(?:span|div)>', page, re.S):
-        assert "\\(" not in element and "\\[" not in element and "\\begin" not in element
+        shown = re.sub(r'data-tex="[^"]*"', "", element)
+        assert "\\(" not in shown and "\\[" not in shown and "\\begin" not in shown
     assert "<pre>\\(left alone\\) outside math elements</pre>" in page
     # The equation number and its link survive; the glyphs are defined once, in the page.
     assert '<span class="eqno">(1)<a class="headerlink" href="#equation-grad">#</a></span><mjx-container' in page

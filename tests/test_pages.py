@@ -62,6 +62,7 @@ PAGE_FACTS = """async () => {
     images: images.map(i => ({src: i.getAttribute('src'), url: i.currentSrc || i.src,
                               loaded: i.complete && i.naturalWidth > 0, alt: i.getAttribute('alt')})),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+    icons: Array.from(document.querySelectorAll('link[rel~="icon"]')).map(l => l.href),
   };
 }"""
 
@@ -191,6 +192,21 @@ def test_every_internal_link_and_anchor_resolves(crawl, built_book, book_url):
     assert not problems, _report(problems)
 
 
+def test_every_page_names_an_icon_that_exists(crawl, built_book, book_url):
+    """Without <link rel=icon>, a browser asks the server for /favicon.ico: a 404 and a console
+    error on every visit (Playwright's routed pages never make that request, so it is checked
+    here)."""
+    problems = []
+    for rel, (_, facts, *_) in crawl.items():
+        if not facts["icons"]:
+            problems.append((rel, "no <link rel=icon>"))
+        for href in facts["icons"]:
+            path = unquote(urlsplit(href).path).lstrip("/")
+            if not href.startswith(book_url) or not (built_book / path).is_file():
+                problems.append((rel, f"icon missing: {href}"))
+    assert not problems, _report(problems)
+
+
 def _search_term(rel, crawl):
     """A word of this page's prose that occurs on as few other pages as possible."""
     def words(r):
@@ -206,7 +222,7 @@ def test_search_finds_a_term_from_each_chapter(browser, book_url, crawl):
     chapters = [r for r in crawl if r.startswith("book/")]
     assert chapters, "no chapter pages found"
     context, pg = open_page(browser, **DESKTOP)
-    problems = []
+    problems, n_excerpt_math = [], 0
     try:
         for rel in chapters:
             term = _search_term(rel, crawl)
@@ -219,6 +235,14 @@ def test_search_finds_a_term_from_each_chapter(browser, book_url, crawl):
                 return s && /found|did not match/i.test(s.textContent); }""", timeout=15_000)
             hits = pg.evaluate("Array.from(document.querySelectorAll('#search-results ul.search a'))"
                                ".map(a => a.href)")
+            overlap = pg.evaluate("""() => {
+                const form = document.querySelector('.bd-search-container form.bd-search');
+                const icon = form.querySelector('i, svg').getBoundingClientRect();
+                const input = form.querySelector('input'), box = input.getBoundingClientRect();
+                const textLeft = box.left + parseFloat(getComputedStyle(input).paddingLeft);
+                return icon.right > textLeft + 0.5 ? [icon.right, textLeft] : null; }""")
+            if overlap:
+                problems.append((rel, f"the search field's icon covers its text: {overlap}"))
             if not any(urlsplit(h).path.endswith(rel) for h in hits):
                 problems.append((rel, f"search for {term!r} does not list this page (got {hits})"))
             # Titles and excerpts with math are typeset once the results are in.
@@ -232,6 +256,7 @@ def test_search_finds_a_term_from_each_chapter(browser, book_url, crawl):
                 void document.body.offsetHeight;
                 await document.fonts.ready;
                 return text(); }""", list(RAW_TEX))
+            n_excerpt_math += pg.evaluate("document.querySelectorAll('#search-results p.context mjx-container').length")
             raw = [t for t in RAW_TEX if t in shown]
             if raw:
                 problems.append((rel, f"search results for {term!r} show raw TeX {raw}"))
@@ -240,6 +265,8 @@ def test_search_finds_a_term_from_each_chapter(browser, book_url, crawl):
     finally:
         context.close()
     assert not problems, _report(problems)
+    # Excerpts are cut from pages whose math is SVG: they show it typeset (from its data-tex).
+    assert n_excerpt_math > 0, "no search excerpt showed a typeset formula"
 
 
 def test_notebook_download_and_launch_buttons(crawl, built_book):

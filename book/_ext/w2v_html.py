@@ -19,7 +19,8 @@ Jupyter Book v1's own settings cannot:
   page) are deleted from the output, which stays a self-contained folder to zip.
 * **MathJax only where math arrives after the build.** Every page's math is typeset as SVG
   when the book is built (``w2v_math.py``), so pages load no MathJax. The search page is the
-  exception: its results (titles and excerpts that hold TeX) arrive while the reader types.
+  exception: its results (titles and excerpts that hold TeX; an excerpt gets each formula's
+  TeX from the ``data-tex`` that ``w2v_math.py`` keeps) arrive while the reader types.
   It keeps Sphinx's MathJax configuration and fetches MathJax itself the first time a result
   with TeX appears, so an empty search page stays light.
 * **Only the assets a page uses.** sphinx-design's stylesheet and tab script stay off pages
@@ -126,6 +127,19 @@ _SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
     const lastClose = Math.max(t.lastIndexOf("\\)"), t.lastIndexOf("\\]"));
     return lastOpen > lastClose ? t.slice(0, lastOpen) + "\u2026" : t;
   };
+  // Excerpts are cut from each page's text, where math is SVG: give them its TeX instead
+  // (w2v_math.py keeps it in data-tex), to be typeset below like the titles.
+  if (typeof Search !== "undefined" && Search.htmlToText) {
+    const toText = Search.htmlToText;
+    Search.htmlToText = (htmlString, anchor) => {
+      const doc = new DOMParser().parseFromString(htmlString, "text/html");
+      for (const m of doc.querySelectorAll("mjx-container[data-tex]")) {
+        const [open, close] = m.getAttribute("display") === "true" ? ["\\[", "\\]"] : ["\\(", "\\)"];
+        m.replaceWith(open + m.dataset.tex + close);
+      }
+      return toText(doc.documentElement.outerHTML, anchor);
+    };
+  }
   const mathjax = () => new Promise((resolve, reject) => {
     if (!document.getElementById("w2v-mathjax")) {
       const script = Object.assign(document.createElement("script"),

@@ -9,7 +9,8 @@ written (``build-finished``), this extension hands every page's TeX to MathJax i
 pages used to load) and writes the result into the page:
 
 * each formula becomes MathJax's own SVG markup (``mjx-container``), drawn in the text colour
-  (so dark mode needs nothing), with hidden MathML beside it for screen readers;
+  (so dark mode needs nothing), with hidden MathML beside it for screen readers and its TeX
+  in ``data-tex`` (the search page shows it, typeset, in excerpts);
 * each page gets one hidden ``<svg>`` of the glyph shapes its formulas use, and MathJax's
   small stylesheet for them;
 * a TeX error fails the build (a warning under ``-W``) naming the page and the formula, where
@@ -124,6 +125,8 @@ def render_pages(texts):
         for (match, eqno, tex, _), markup, error in zip(items, result["math"], result["errors"]):
             if error:
                 problems.append((name, f"TeX error ({error}) in the formula: {tex[:200]}"))
+            # The TeX stays with its picture (data-tex), for search excerpts and for tools.
+            markup = markup.replace("<mjx-container", f'<mjx-container data-tex="{html.escape(tex)}"', 1)
             pieces += [text[at:match.start()], match.group(1), eqno, markup, match.group(4)]
             at = match.end()
         text = "".join(pieces) + text[at:]
