@@ -450,11 +450,28 @@ def test_math_and_plots_legible_in_light_and_dark_mode(crawl, phone_dark):
     assert not problems, _report(problems)
 
 
+def _ink_contrast(png):
+    """WCAG contrast between a picture's paper (its median grey) and its ink (the 0.5 % of
+    pixels farthest from the paper)."""
+    from PIL import Image
+    grey = sorted(Image.open(png).convert("L").getdata())
+    paper = grey[len(grey) // 2]
+    k = max(1, len(grey) // 200)
+    ink = grey[k] if paper > 127 else grey[-1 - k]
+
+    def lum(v):
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    a, b = lum(paper), lum(ink)
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
 @pytest.mark.parametrize("scheme, size", [("light", "desktop"), ("dark", "desktop"), ("dark", "phone")])
 def test_transparent_plot_legible_and_screenshot(browser, book_url, crawl, scheme, size, tmp_path_factory):
     """A matplotlib plot saved with a transparent background (black text) placed in a chapter
     as a cell output stays legible; a screenshot of the page in each mode is kept (its path is
-    printed) and must be light or dark overall as the mode says."""
+    printed) and must be light or dark overall as the mode says; a formula's own pixels
+    contrast with what is behind them."""
     from PIL import Image, ImageStat
     rel = next(r for r, (_, facts, *_) in crawl.items() if facts["nMath"])
     context, pg = open_page(browser, color_scheme=scheme, **(PHONE if size == "phone" else DESKTOP))
@@ -462,11 +479,18 @@ def test_transparent_plot_legible_and_screenshot(browser, book_url, crawl, schem
         _visit(pg, f"{book_url}/{rel}")
         pg.evaluate(INJECT_PLOT, _plot_png(transparent=True))
         f = pg.evaluate(CONTRAST)
-        shot = tmp_path_factory.mktemp("screenshots") / f"{Path(rel).stem}-{scheme}-{size}.png"
+        folder = tmp_path_factory.mktemp("screenshots")
+        shot = folder / f"{Path(rel).stem}-{scheme}-{size}.png"
         pg.screenshot(path=str(shot))
-        print(f"screenshot: {shot}")
+        # The pixels of a formula, as drawn (not its CSS colour): SVG glyphs in currentColor.
+        formula = folder / f"{Path(rel).stem}-{scheme}-{size}-formula.png"
+        display = pg.locator(".bd-article div.math mjx-container svg")
+        (display if display.count() else pg.locator(".bd-article mjx-container svg")).first.screenshot(path=str(formula))
+        print(f"screenshots: {shot} {formula}")
     finally:
         context.close()
+    ratio = _ink_contrast(formula)
+    assert ratio >= 4.5, f"a formula drawn in {scheme} mode has contrast {ratio:.1f} ({formula})"
     plot = [i for i in f["images"] if i["src"].startswith("data:")]
     assert plot, "the injected test plot was not found"
     assert plot[0]["ratio"] >= 4.5, f"transparent plot in {scheme} mode: contrast {plot[0]['ratio']:.1f}"
