@@ -251,8 +251,10 @@ def test_search_finds_a_term_from_each_chapter(browser, book_url, crawl):
                     r.querySelectorAll('mjx-assistive-mml').forEach(e => e.remove()); return r.textContent; };
                 for (let i = 0; i < 60 && raw.some(t => text().includes(t)); i++)
                     await new Promise(r => setTimeout(r, 50));
-                // Let the typeset results' fonts arrive before the next search leaves the page.
+                // Let the last typesetting (debounced by 50 ms) and its fonts finish before the
+                // next search leaves the page, which would cut off what is still loading.
                 await new Promise(r => setTimeout(r, 100));
+                if (window.w2vSearchMath) await window.w2vSearchMath;
                 void document.body.offsetHeight;
                 await document.fonts.ready;
                 return text(); }""", list(RAW_TEX))
@@ -454,7 +456,7 @@ def _ink_contrast(png):
     """WCAG contrast between a picture's paper (its median grey) and its ink (the 0.5 % of
     pixels farthest from the paper)."""
     from PIL import Image
-    grey = sorted(Image.open(png).convert("L").getdata())
+    grey = sorted(Image.open(png).convert("L").tobytes())      # one byte per pixel
     paper = grey[len(grey) // 2]
     k = max(1, len(grey) // 200)
     ink = grey[k] if paper > 127 else grey[-1 - k]

@@ -160,7 +160,8 @@ _SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       if (!/\\[(\[]/.test(results.textContent)) return;
-      mathjax().then(() => MathJax.typesetPromise([results]));
+      // Kept, so that a test (or anything else) can wait until the results are typeset.
+      window.w2vSearchMath = mathjax().then(() => MathJax.typesetPromise([results]));
     }, 50);
   }).observe(results, {childList: true, subtree: true});
 });"""
