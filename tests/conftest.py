@@ -7,12 +7,15 @@ import functools
 import http.server
 import os
 import shutil
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The book's Sphinx extensions (w2v_html, w2v_math), importable by the tests that check them.
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
 # W2V_HTML lets a developer point the browser tests at another build folder.
 HTML = Path(os.environ.get("W2V_HTML", ROOT / "_build" / "html"))
 CHROMIUM = "/usr/bin/chromium"

@@ -1,11 +1,8 @@
 """The book's Sphinx extension (book/_ext/w2v_html.py, issue 7), without a full build."""
-import sys
-from pathlib import Path
 
 from docutils import nodes
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
-import w2v_html  # noqa: E402
+import w2v_html  # book/_ext, on the path through conftest.py
 
 
 def _doc(*children):

@@ -3,14 +3,10 @@ Sphinx writes it, without a full build. Needs Node and `make vendor`'s mathjax-f
 import os
 import re
 import stat
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import w2v_math  # noqa: E402
+import w2v_math  # book/_ext, on the path through conftest.py
 
 PAGE = """<!DOCTYPE html>
 <html><head><title>(b) The gradient with respect to \\(v_c\\) &#8212; book</title></head>

@@ -10,7 +10,6 @@ import base64
 import io
 import json
 import re
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -19,8 +18,7 @@ import pytest
 from tests.bench_pages import pages as book_pages
 from tests.conftest import ROOT, open_page
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import w2v_math  # noqa: E402
+import w2v_math  # book/_ext, on the path through conftest.py
 
 pytestmark = pytest.mark.browser
 

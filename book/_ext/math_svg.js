@@ -1,5 +1,5 @@
 // Typesets the book's TeX as SVG when the book is built (issue 7), so a page needs no MathJax,
-// no fonts and no script to show its math. Called by w2v_html.py:
+// no fonts and no script to show its math. Called by w2v_math.py:
 //
 //   node math_svg.js <node_modules folder>  < {"pages": [[[tex, display], ...], ...]}
 //   -> {"css": "...", "pages": [{"math": [html, ...], "errors": [msg|null, ...], "defs": "<svg ...>"}]}

@@ -129,9 +129,8 @@ def render_pages(texts):
             markup = markup.replace("<mjx-container", f'<mjx-container data-tex="{html.escape(tex)}"', 1)
             pieces += [text[at:match.start()], match.group(1), eqno, markup, match.group(4)]
             at = match.end()
-        text = "".join(pieces) + text[at:]
-        if 'id="w2v-math-svg"' not in text:
-            text = text.replace("</head>", style + "</head>", 1)
+        # A page with TeX left was just written by Sphinx: it has no style or glyphs of ours yet.
+        text = ("".join(pieces) + text[at:]).replace("</head>", style + "</head>", 1)
         text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + result["defs"], text, count=1)
         changed[name] = TITLE.sub(_plain_title, text, count=1)
     return changed, problems
