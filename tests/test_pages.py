@@ -231,6 +231,10 @@ def test_search_finds_a_term_from_each_chapter(browser, book_url, crawl):
             pg.wait_for_function("""() => {
                 const s = document.querySelector('#search-results .search-summary, p.search-summary');
                 return s && /found|did not match/i.test(s.textContent); }""", timeout=15_000)
+            # "Search finished" shows while excerpts are still being fetched; each one that
+            # arrives may start MathJax. Wait for them all, so nothing is cut off below.
+            pg.wait_for_function("""() => Array.from(document.querySelectorAll('#search-results ul.search li'))
+                .every(li => li.querySelector('p.context'))""", timeout=15_000)
             hits = pg.evaluate("Array.from(document.querySelectorAll('#search-results ul.search a'))"
                                ".map(a => a.href)")
             overlap = pg.evaluate("""() => {
