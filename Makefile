@@ -84,7 +84,7 @@ outputs: $(STAMP)
 
 # The student edition (issue 5): $(BUILD)/student/{html,notebooks,derivations}, no solution in it.
 student: $(STAMP) vendor
-	$(BIN)/python -m derivations.student --out $(BUILD)/student
+	$(BIN)/python -m derivations.coursework.student --out $(BUILD)/student
 
 clean:
 	rm -rf $(BUILD)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from derivations import grade  # noqa: E402
+from derivations.coursework import grade  # noqa: E402
 from tests.test_grade import BROKEN, FINAL, GOOD_NAIVE, notebook  # noqa: E402
 
 ANSWERS = ('check_answer("b", r"-u_o + \\sum_w \\hat{y}_w u_w")\n'
@@ -35,14 +35,14 @@ def run():
         report = grade.grade(grade.find_submissions([tmp]))
         seconds = time.perf_counter() - t0
     assert len(report) == 30
-    from derivations.answers import check, check_answer
+    from derivations.coursework.answers import check, check_answer
     t0 = time.perf_counter()
     assert check("b", r"-u_o + \sum_w \hat{y}_w u_w").correct
     in_process = time.perf_counter() - t0
     t0 = time.perf_counter()
     assert check_answer("b", r"U(\hat{y} - y)", verbose=False).correct
     isolated = time.perf_counter() - t0
-    return [("grade 30 submissions (derivations.grade)", seconds, "s", "< 120 s on 2 shared cores"),
+    return [("grade 30 submissions (derivations.coursework.grade)", seconds, "s", "< 120 s on 2 shared cores"),
             ("check one written answer, in process", in_process, "s", ""),
             ("check_answer (own limited process)", isolated, "s", "")]
 

@@ -6,10 +6,10 @@ import time
 
 
 def run():
-    """``[(label, seconds, "s", target)]``: grade every part of derivations/data/handwritten_seed.yml."""
+    """``[(label, seconds, "s", target)]``: grade every part of derivations/coursework/data/handwritten_seed.yml."""
     import sympy  # noqa: F401  -- importing SymPy itself is not the grader's cost
     start = time.perf_counter()
-    from derivations.handwritten import grade_all
+    from derivations.coursework.handwritten import grade_all
     results = grade_all()
     elapsed = time.perf_counter() - start
     graded = sum(r.graded for r in results)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from derivations.evaluation import datapath, gensim_word2vec, word_pairs  # noqa: E402
-from derivations.trainer import train  # noqa: E402
+from derivations.training.evaluation import datapath, gensim_word2vec, word_pairs  # noqa: E402
+from derivations.training.trainer import train  # noqa: E402
 
 REPEATS = 2
 SETTINGS = dict(vector_size=100, window=5, min_count=5, sample=1e-3, negative=5, epochs=5, seed=1)

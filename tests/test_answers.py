@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from derivations.answers import (REFERENCES, AnswerError, AnswerSyntaxError, check, check_answer, parse)
+from derivations.coursework.answers import (REFERENCES, AnswerError, AnswerSyntaxError, check, check_answer, parse)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,13 +118,13 @@ def test_check_answer_runs_isolated(capsys):
 
 def test_references_hold_no_typed_formula():
     """References are computed by SymPy from the loss, so the module ships in the student edition."""
-    src = (ROOT / "derivations/answers/check.py").read_text()
+    src = (ROOT / "derivations/coursework/answers/check.py").read_text()
     assert r"\hat{y} - y" not in src and r"\sigma(x)(1" not in src
     assert sum(r.points for r in REFERENCES.values()) > 0
 
 
 def test_no_code_execution_primitives_in_the_checker():
-    for path in (ROOT / "derivations/answers").glob("*.py"):
+    for path in (ROOT / "derivations/coursework/answers").glob("*.py"):
         code = re.sub(r'"""(.|\n)*?"""', "", path.read_text())
         for bad in ("eval(", "exec(", "sympify", "parse_expr", "parsing", "__import__", "compile("):
             assert bad not in code, f"{path.name} uses {bad}"

@@ -18,8 +18,8 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derivations.answers import REFERENCES, AnswerError, Result, check
-from derivations.answers.latex import MAX_CHARS
+from derivations.coursework.answers import REFERENCES, AnswerError, Result, check
+from derivations.coursework.answers.latex import MAX_CHARS
 
 VERDICTS = {"correct", "transpose", "wrong", "syntax", "meaning", "undecided"}
 SETTINGS = settings(max_examples=150, deadline=5000, derandomize=True,

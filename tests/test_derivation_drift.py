@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations.parts import all_derivations
+from derivations.symbolic.parts import all_derivations
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
@@ -91,7 +91,7 @@ def markdown_cells(path):
 def test_chapter_markdown_displays_only_checked_equalities(path, chains):
     bad = [m for cell in markdown_cells(path) for m in drifted(cell, chains)]
     assert not bad, (f"{path.name} displays equation chains that no checked Derivation contains; "
-                     f"show them with derivations.engine.show(...) instead:\n" + "\n---\n".join(bad))
+                     f"show them with derivations.symbolic.engine.show(...) instead:\n" + "\n---\n".join(bad))
 
 
 @pytest.mark.parametrize("path", chapters(), ids=lambda p: p.name)

@@ -4,12 +4,12 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from derivations.engine import (Derivation, Step, StepFailed, equivalent,
+from derivations.symbolic.engine import (Derivation, Step, StepFailed, equivalent,
                                 equivalent_up_to_transpose, grad, naive_softmax_symbols,
                                 neg_sampling_symbols, show)
-from derivations.equality import compare_values
-from derivations.parts import all_derivations
-from derivations.parts.naive_softmax import grad_v_c
+from derivations.symbolic.equality import compare_values
+from derivations.symbolic.parts import all_derivations
+from derivations.symbolic.parts.naive_softmax import grad_v_c
 
 S = naive_softmax_symbols()
 x, y = sp.symbols("x y", real=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import derivations as D
-from derivations.explorers._rng import random_vectors, sample_negatives
+from derivations.explorers.rng import random_vectors, sample_negatives
 
 pytestmark = pytest.mark.browser
 

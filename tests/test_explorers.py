@@ -10,7 +10,7 @@ import traitlets
 
 import derivations as D
 from derivations.explorers import NaiveSoftmaxExplorer, NegSamplingExplorer, SkipgramExplorer
-from derivations.explorers._rng import random_centre_and_outside, random_vectors, sample_negatives
+from derivations.explorers.rng import random_centre_and_outside, random_vectors, sample_negatives
 
 
 def shown_naive(w):

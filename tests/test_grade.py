@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations import grade
+from derivations.coursework import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,7 +181,7 @@ def test_table_and_csv(graded, tmp_path):
 
 def test_cli(tmp_path):
     sub = notebook(tmp_path / "bob.ipynb", GOOD_NAIVE)
-    out = subprocess.run([sys.executable, "-m", "derivations.grade", str(sub), "--csv", str(tmp_path / "g.csv")],
+    out = subprocess.run([sys.executable, "-m", "derivations.coursework.grade", str(sub), "--csv", str(tmp_path / "g.csv")],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     row = next(line for line in out.stdout.splitlines() if line.startswith("bob"))
@@ -192,8 +192,8 @@ def test_cli(tmp_path):
 def test_every_exercise_function_has_grading_tests():
     """Each function whose body is a solution region in derivations/*.py (not the derivation
     parts, which are graded as written answers) must be a graded part."""
-    from derivations.edition import strip_regions
-    from derivations.answers import REFERENCES
+    from derivations.coursework.edition import strip_regions
+    from derivations.coursework.answers import REFERENCES
     graded_functions = {p.function for p in grade.default_parts()}
     assert set(grade.WRITTEN_ANSWER_FUNCTIONS.values()) <= set(REFERENCES) | set("abcdefghi")
     graded_functions |= set(grade.WRITTEN_ANSWER_FUNCTIONS)
@@ -206,7 +206,7 @@ def test_every_exercise_function_has_grading_tests():
 
 def test_instructor_page_lists_the_points():
     """book/instructors.md's points tables are exactly the grader's parts and written answers."""
-    from derivations.answers import REFERENCES
+    from derivations.coursework.answers import REFERENCES
     page = (ROOT / "book" / "instructors.md").read_text()
     rows = {}
     for line in page.splitlines():
@@ -222,9 +222,9 @@ def test_instructor_page_lists_the_points():
 def test_reference_implementations_pass_every_part():
     """The hidden-point checks accept the book's own functions (without comparing to them)."""
     import derivations
-    import derivations.trainer
+    import derivations.training.trainer
     for part in grade.default_parts():
-        function = getattr(derivations, part.function, None) or getattr(derivations.trainer, part.function)
+        function = getattr(derivations, part.function, None) or getattr(derivations.training.trainer, part.function)
         assert grade.assert_part(part.key, function) == part.points
 
 

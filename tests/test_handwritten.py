@@ -1,4 +1,4 @@
-"""The grader of the handwritten seed (derivations/handwritten.py, derivations/grading.py).
+"""The grader of the handwritten seed (derivations/coursework/handwritten.py, derivations/coursework/verdicts.py).
 
 No test here knows the seed's verdicts. A test asserts a verdict only for a
 formula it writes itself with a known status (the textbook answer, the same
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import handwritten as H
-from derivations.grading import CORRECT, UP_TO_NOTATION, WRONG, Grade, Reading, grade
-from derivations.losses import naive_softmax_loss_and_gradient
-from derivations.symbols import naive_softmax_symbols
+from derivations.coursework import handwritten as H
+from derivations.coursework.verdicts import CORRECT, UP_TO_NOTATION, WRONG, Grade, Reading, grade
+from derivations.core.losses import naive_softmax_loss_and_gradient
+from derivations.symbolic.symbols import naive_softmax_symbols
 
 
 def squash(tex):

@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations import grade
-from derivations.assignment import assignment_notebook, nbgrader_notebook
+from derivations.coursework import grade
+from derivations.coursework.assignment import assignment_notebook, nbgrader_notebook
 from tests.test_grade import GOOD_NAIVE, GOOD_NAIVE_BATCH, GOOD_NEG, GOOD_NEG_BATCH
 
 ROOT = Path(__file__).resolve().parent.parent

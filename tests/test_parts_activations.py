@@ -4,8 +4,8 @@ import pytest
 import sympy as sp
 
 import derivations as D
-from derivations.engine import Derivation, Step, StepFailed, sigmoid
-from derivations.parts import activations as act
+from derivations.symbolic.engine import Derivation, Step, StepFailed, sigmoid
+from derivations.symbolic.parts import activations as act
 
 
 @pytest.mark.parametrize("derivation", act.derivations(), ids=lambda d: d.label)

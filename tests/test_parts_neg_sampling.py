@@ -5,8 +5,8 @@ import pytest
 import sympy as sp
 
 import derivations as D
-from derivations.engine import Derivation, Sizes, Step, StepFailed, grad, neg_sampling_symbols, sigmoid
-from derivations.parts import neg_sampling as ns
+from derivations.symbolic.engine import Derivation, Sizes, Step, StepFailed, grad, neg_sampling_symbols, sigmoid
+from derivations.symbolic.parts import neg_sampling as ns
 
 # (o, negatives): the engine's default with word 1 twice; o among the negatives; o and 4 repeated.
 CONFIGS = [(2, (1, 3, 1)), (2, (2, 1, 2)), (0, (4, 4, 4, 0, 1))]

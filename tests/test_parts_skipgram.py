@@ -1,12 +1,12 @@
 """Part (i): the derivations check on a window with a repeated outside word, and
-``derivations.skipgram`` computes their final formulas."""
+``derivations.core.skipgram`` computes their final formulas."""
 import numpy as np
 import pytest
 import sympy as sp
 
 import derivations as D
-from derivations.engine import Derivation, Step, StepFailed, grad
-from derivations.parts import skipgram as sg
+from derivations.symbolic.engine import Derivation, Step, StepFailed, grad
+from derivations.symbolic.parts import skipgram as sg
 
 WINDOWS = [(0, (2, 4, 2, 1)), (3, (3, 3))]     # repeated outside words; the centre word among them
 

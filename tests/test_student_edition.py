@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations import edition, student
+from derivations.coursework import edition, student
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow      # builds the whole student edition once (about a minute on 2 cores)
@@ -47,7 +47,7 @@ def test_no_fingerprint_survives_anywhere(built):
 def test_scan_would_catch_a_leak(built, tmp_path):
     """Plant one fingerprint in a copied page, one in a notebook and one word in the index: all found."""
     out, regions, chunks, words = built
-    chunk = next(c for c, o in chunks.items() if o.startswith("derivations/losses.py"))
+    chunk = next(c for c, o in chunks.items() if o.startswith("derivations/core/losses.py"))
     copy = tmp_path / "leaky"
     page = next((out / "html").rglob("*.html"))
     copy.mkdir()
@@ -265,7 +265,7 @@ def test_notebook_rules():
 
 
 def test_untouched_assignment_grades_to_zero_naming_each_function(built):
-    from derivations import grade
+    from derivations.coursework import grade
     out, _, _, _ = built
     report = grade.grade([out / "notebooks" / "assignment.ipynb"], written=False)
     rows = next(iter(report.values()))

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import gradcheck, naive_softmax_loss_and_gradient, neg_sampling_loss_and_gradient
-from derivations.corpus import (Vocabulary, keep_probabilities, negative_table, read_corpus,
+from derivations.training.corpus import (Vocabulary, keep_probabilities, negative_table, read_corpus,
                                 windows)
-from derivations.skipgram import context_window
-from derivations.trainer import (_neg_sampling_step, _Scatter, load_word2vec_format,
+from derivations.core.skipgram import context_window
+from derivations.training.trainer import (_neg_sampling_step, _Scatter, load_word2vec_format,
                                  naive_softmax_batch_loss_and_gradient,
                                  neg_sampling_batch_loss_and_gradient, save_word2vec_format, train)
 

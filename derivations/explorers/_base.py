@@ -1,7 +1,7 @@
 """What the three explorers share: the anywidget host and the call guard.
 
 Each explorer is one anywidget whose JavaScript (static/*.js, assembled by
-sphinx_explorables.module_source) draws the state it is given. In Jupyter the
+assets.module_source) draws the state it is given. In Jupyter the
 Python side computes: whenever a state trait changes it calls the
 loss-and-gradient function the reader passed and publishes ``result``, which
 the drawing shows. In the published page there is no kernel: the build's
@@ -13,8 +13,8 @@ import anywidget
 import numpy as np
 import traitlets
 
-from .._checks import check_loss_and_gradients
-from .sphinx_explorables import module_source
+from ..core.arguments import check_loss_and_gradients
+from .assets import module_source
 
 
 def function_name(fn):

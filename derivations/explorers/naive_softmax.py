@@ -2,11 +2,11 @@
 import numpy as np
 import traitlets
 
-from .. import losses
-from .._checks import as_word_index
-from ..functions import softmax
+from ..core import losses
+from ..core.arguments import as_word_index
+from ..core.functions import softmax
 from ._base import CallFailed, Explorer, as_matrix, call_loss_and_gradient
-from ._rng import random_vectors
+from .rng import random_vectors
 
 
 def naive_softmax_panel(loss_and_gradient, v_c, o, U):

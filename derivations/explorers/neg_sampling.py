@@ -2,10 +2,10 @@
 import numpy as np
 import traitlets
 
-from .. import losses
-from .._checks import as_word_index, as_word_indices
+from ..core import losses
+from ..core.arguments import as_word_index, as_word_indices
 from ._base import CallFailed, call_loss_and_gradient
-from ._rng import sample_negatives
+from .rng import sample_negatives
 from .naive_softmax import NaiveSoftmaxExplorer, naive_softmax_panel
 
 

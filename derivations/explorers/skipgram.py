@@ -4,10 +4,10 @@ import re
 import numpy as np
 import traitlets
 
-from .. import losses
-from ..skipgram import context_window, skipgram as book_skipgram
+from ..core import losses
+from ..core.skipgram import context_window, skipgram as book_skipgram
 from ._base import CallFailed, Explorer, as_matrix, call_loss_and_gradient, function_name
-from ._rng import random_centre_and_outside
+from .rng import random_centre_and_outside
 
 MAX_WORDS = 20
 

@@ -8,7 +8,7 @@
  * Shapes follow the book: U is d rows of |V| entries (U[i][w]), column w is u_w; v_c has d entries.
  */
 
-// ---------- the seeded generator: bit-identical twin of derivations/explorers/_rng.py ----------
+// ---------- the seeded generator: bit-identical twin of derivations/explorers/rng.py ----------
 function mulberry32(seed) {
   let a = seed >>> 0;
   return function next() {
@@ -53,7 +53,7 @@ function sampleNegatives(seed, draw, o, n, K) {
   return out;
 }
 
-// ---------- the book's formulas (derivations/functions.py and losses.py), in float64 ----------
+// ---------- the book's formulas (derivations/core/functions.py and losses.py), in float64 ----------
 function column(U, w) { return U.map(row => row[w]); }
 function dot(a, b) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; }
 function scoresOf(U, v) {  // U^T v

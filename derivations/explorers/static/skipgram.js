@@ -21,7 +21,7 @@ function skipTransition(s, changed) {
   return s;
 }
 
-// eq. (i.1)/(i.3): J = sum_j J(v_c, w_{t+j}, U), summed in window order as derivations.skipgram does.
+// eq. (i.1)/(i.3): J = sum_j J(v_c, w_{t+j}, U), summed in window order as derivations.core.skipgram does.
 function skipCompute(s) {
   const tokens = tokensOf(s.sentence), vocab = vocabularyOf(tokens);
   const n = vocab.length, d = s.V.length;
