@@ -1,10 +1,11 @@
 /* w2v-explorable: the explorers' shared code (derivations/explorers/static/common.js).
  * This file, then naive_softmax.js, neg_sampling.js and skipgram.js, make up both
- *  - the anywidget ES module every explorer uses in Jupyter (sphinx_explorables.module_source),
+ *  - the anywidget ES module every explorer uses in Jupyter (assets.module_source),
  *    where the kernel computes with the reader's functions, and
  *  - the page script _static/w2v-explorables.js the book build writes (page_source, + page.js),
  *    which renders the explorers from the widget state embedded in the page; there the
- *    functions below compute the same quantities (checked against NumPy by the browser tests).
+ *    functions below compute the same quantities (checked against NumPy in Node by tests/js/
+ *    and end to end by the browser tests).
  * Shapes follow the book: U is d rows of |V| entries (U[i][w]), column w is u_w; v_c has d entries.
  */
 

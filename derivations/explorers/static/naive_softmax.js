@@ -1,4 +1,4 @@
-// Naive softmax explorer, parts (b) and (c). Follows common.js (see sphinx_explorables.py).
+// Naive softmax explorer, parts (b) and (c). Follows common.js (see derivations/explorers/assets.py).
 const NAIVE_KEYS = ["seed", "dim", "vocab_size", "o", "v_c", "U", "step_size", "words"];
 
 const naiveSpec = {

@@ -1,4 +1,4 @@
-// Negative sampling explorer, parts (g) and (h), beside naive softmax. Follows common.js (see sphinx_explorables.py).
+// Negative sampling explorer, parts (g) and (h), beside naive softmax. Follows common.js (see derivations/explorers/assets.py).
 const NEG_KEYS = ["seed", "dim", "vocab_size", "o", "v_c", "U", "step_size", "words", "K", "draw", "negatives"];
 
 function negTransition(s, changed) {

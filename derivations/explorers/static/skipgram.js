@@ -1,4 +1,4 @@
-// Skip-gram explorer, part (i): each context word's contribution to dJ/dv_c and their sum. Follows common.js (see sphinx_explorables.py).
+// Skip-gram explorer, part (i): each context word's contribution to dJ/dv_c and their sum. Follows common.js (see derivations/explorers/assets.py).
 const SKIP_KEYS = ["seed", "dim", "sentence", "m", "t", "V", "U", "step_size"];
 
 function tokensOf(sentence) {
