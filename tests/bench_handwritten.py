@@ -1,4 +1,4 @@
-"""Benchmark of the grader of the handwritten seed: the time to grade every transcribed formula.
+"""Benchmark of the judge of the handwritten seed: the time to judge every transcribed formula.
 
 ``run()`` is imported by ``tests/bench.py`` (``make bench``).
 """
@@ -6,14 +6,14 @@ import time
 
 
 def run():
-    """``[(label, seconds, "s", target)]``: grade every part of derivations/coursework/data/handwritten_seed.yml."""
+    """``[(label, seconds, "s", target)]``: judge every part of derivations/coursework/data/handwritten_seed.yml."""
     import sympy  # noqa: F401  -- importing SymPy itself is not the grader's cost
     start = time.perf_counter()
-    from derivations.coursework.handwritten import grade_all
-    results = grade_all()
+    from derivations.coursework.handwritten import judge_all
+    results = judge_all()
     elapsed = time.perf_counter() - start
     graded = sum(r.graded for r in results)
-    return [(f"grade the handwritten seed ({graded} formulas)", elapsed, "s", "< 30")]
+    return [(f"judge the handwritten seed ({graded} formulas)", elapsed, "s", "< 30")]
 
 
 if __name__ == "__main__":

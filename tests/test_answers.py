@@ -1,10 +1,14 @@
-"""The written-answer checker: verdicts on right, wrong, transposed and malformed answers."""
+"""The written-answer judge: verdicts on right, wrong, transposed and malformed answers; check_answer's process."""
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from derivations.coursework.answers import (REFERENCES, AnswerError, AnswerSyntaxError, check, check_answer, parse)
+from derivations.coursework import sandbox
+from derivations.coursework.answers import (REFERENCES, AnswerError, AnswerSyntaxError, Verdict, check_answer,
+                                            judge, judging, parse)
+from derivations.coursework.verdicts import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,8 +38,8 @@ RIGHT = [
 
 @pytest.mark.parametrize("part,latex", RIGHT)
 def test_right_answers(part, latex):
-    r = check(part, latex)
-    assert r.verdict == "correct", str(r)
+    r = judge(part, latex)
+    assert r.kind == "correct" and r.correct and r.credit == 1.0, str(r)
 
 
 WRONG = [
@@ -51,20 +55,26 @@ WRONG = [
 
 @pytest.mark.parametrize("part,latex", WRONG)
 def test_wrong_answers_get_a_counterexample(part, latex):
-    r = check(part, latex)
-    assert r.verdict == "wrong", str(r)
-    assert re.search(r"at \{.*=", r.counterexample) and "left" in r.counterexample
+    r = judge(part, latex)
+    assert r.kind == "wrong" and r.credit == 0.0, str(r)
+    assert re.search(r"at \{.*=", str(r.counterexample)) and "left" in str(r.counterexample)
 
 
 def test_wrong_case_names_the_index():
-    r = check("c", r"\hat{y}_w v_c")
+    r = judge("c", r"\hat{y}_w v_c")
     assert "w = 2" in r.message and "o = 2" in r.message
 
 
 @pytest.mark.parametrize("part,latex", [("d", r"(\hat{y} - y) v_c^T"), ("b", r"(\hat{y} - y)^T U^T")])
 def test_transpose_verdict(part, latex):
-    r = check(part, latex)
-    assert r.verdict == "transpose" and "correct up to transpose" in r.message
+    r = judge(part, latex)
+    assert r.kind == "transpose" and "correct up to transpose" in r.message and r.credit == 0.5
+
+
+def test_an_index_part_is_as_good_as_its_weakest_index_value():
+    """Transposed for w != o but wrong for w = o is wrong (no half credit for the transposes)."""
+    r = judge("c", r"\hat{y}_w v_c^T")
+    assert r.kind == "wrong" and "w = 2" in r.message and "your answer is 1 x 3" in r.message, str(r)
 
 
 @pytest.mark.parametrize("latex,position,words", [
@@ -77,8 +87,8 @@ def test_transpose_verdict(part, latex):
     (r"__import__('os')", 0, "where a term was expected"),
 ])
 def test_syntax_errors_are_located(latex, position, words):
-    r = check("b", latex)
-    assert r.verdict == "syntax" and r.position == position, str(r)
+    r = judge("b", latex)
+    assert r.kind == "syntax" and r.position == position, str(r)
     assert words in r.message
     lines = r.message.split("\n")
     assert lines[-1].index("^") == lines[-2].index(latex) + min(position, len(latex))  # caret under the spot
@@ -93,8 +103,8 @@ def test_syntax_errors_are_located(latex, position, words):
     (r"\sum_w\sum_w\sum_w\sum_w\sum_w\sum_w\sum_w U", "more than"),
 ])
 def test_meaningless_answers_are_located(latex, words):
-    r = check("d", latex)
-    assert r.verdict == "meaning" and words in r.message, str(r)
+    r = judge("d", latex)
+    assert r.kind == "meaning" and words in r.message, str(r)
     assert r.position >= 0
 
 
@@ -106,19 +116,73 @@ def test_limits():
     with pytest.raises(AnswerSyntaxError, match="more than 600 symbols"):
         parse("(" * 300 + "x" + ")" * 300)
     with pytest.raises(AnswerError, match="part must be one of"):
-        check("z", "x")
+        judge("z", "x")
+    with pytest.raises(AnswerError, match="latex must be a string"):
+        judge("b", None)
 
 
 def test_check_answer_runs_isolated(capsys):
     r = check_answer("b", r"U(\hat{y} - y)")
-    assert r.correct and "(b) correct" in capsys.readouterr().out
+    assert isinstance(r, Verdict) and r.correct and "(b) correct" in capsys.readouterr().out
     r = check_answer("b", r"U(\hat{y}", verbose=False)
-    assert r.verdict == "syntax" and r.position == 9
+    assert r.kind == "syntax" and r.position == 9
+
+
+def test_check_answer_uses_the_sandbox_and_isolates_when_it_can(monkeypatch):
+    """check_answer goes through sandbox.run, isolated exactly when bubblewrap works here."""
+    calls = []
+
+    def fake_run(script, request, limits, *, package=None, isolate=True):
+        calls.append((script, request, limits, package, isolate))
+        return {"results": [{"part": "d", "verdict": "transpose", "message": "m", "counterexample": "",
+                             "position": -1}]}, None
+    monkeypatch.setattr(sandbox, "run", fake_run)
+    for reason in (None, "bwrap is not on PATH"):
+        monkeypatch.setattr(sandbox, "available", lambda reason=reason: reason)
+        r = check_answer("d", "x", timeout=3, memory_mb=512, verbose=False)
+        assert r.kind == "transpose" and r.message == "m"
+        script, request, limits, package, isolate = calls[-1]
+        assert Path(script) == ROOT / "derivations/coursework/answer_worker.py"
+        assert request == {"answers": {"d": "x"}} and Path(package) == ROOT
+        assert (limits.seconds, limits.memory_mb) == (3, 512) and isolate is (reason is None)
+    monkeypatch.setattr(sandbox, "run", lambda *a, **k: (None, "time limit (3 s) exceeded"))
+    r = check_answer("d", "x", verbose=False)
+    assert r.kind == "error" and "time limit" in r.message and r.credit == 0.0
+    monkeypatch.setattr(sandbox, "run", lambda *a, **k: ({"results": [{"part": "d", "verdict": "great"}]}, None))
+    assert check_answer("d", "x", verbose=False).kind == "error"
+
+
+def test_worker_reports_every_part_as_json():
+    """The worker's protocol, which the autograder reads: one object per part, these keys, Verdict.to_json."""
+    answers = {"b": r"U(\hat{y} - y)", "d": r"(\hat{y} - y) v_c^T", "f": "", "a": r"\log \hat{y}_o",
+               "c": r"u_q"}
+    result, problem = sandbox.run(str(judging.WORKER), {"answers": answers}, sandbox.Limits(60, 1024),
+                                  package=str(ROOT), isolate=sandbox.available() is None)
+    assert problem is None, problem
+    results = result["results"]
+    assert [r["part"] for r in results] == list(answers)
+    assert all(set(r) == {"part", "verdict", "message", "counterexample", "position"} for r in results)
+    assert [r["verdict"] for r in results] == ["correct", "transpose", "missing", "wrong", "meaning"]
+    assert all(r["verdict"] in KINDS for r in results)
+    for r in results:       # what the worker said is what judge says in this process
+        v = Verdict.from_json(r)
+        if r["verdict"] != "missing":
+            assert v.kind == judge(r["part"], answers[r["part"]]).kind
+    assert "at {" in results[3]["counterexample"] and results[4]["position"] == 2
+
+
+def test_answers_never_import_the_autograder():
+    """check_answer runs through derivations.coursework.sandbox; grade imports answers, never the reverse."""
+    for path in (ROOT / "derivations/coursework/answers").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+                assert not any(n == "grade" or n.endswith(".grade") for n in names), (path.name, names)
 
 
 def test_references_hold_no_typed_formula():
     """References are computed by SymPy from the loss, so the module ships in the student edition."""
-    src = (ROOT / "derivations/coursework/answers/check.py").read_text()
+    src = (ROOT / "derivations/coursework/answers/judging.py").read_text()
     assert r"\hat{y} - y" not in src and r"\sigma(x)(1" not in src
     assert sum(r.points for r in REFERENCES.values()) > 0
 
@@ -132,5 +196,5 @@ def test_no_code_execution_primitives_in_the_checker():
 
 @pytest.mark.parametrize("latex", [r"\log((x) - (x))", r"\frac{1}{x - x}"])
 def test_undefined_formulas_are_refused(latex):
-    r = check("f", latex)
-    assert r.verdict == "meaning" and "undefined" in r.message
+    r = judge("f", latex)
+    assert r.kind == "meaning" and "undefined" in r.message

@@ -4,7 +4,8 @@ Properties, for random unicode, random LaTeX-token soup and hand-built
 adversarial families (deep nesting, exponent towers, nested sums, Python
 injection, odd unicode):
 
-* :func:`check` returns a :class:`Result` or raises only :class:`AnswerError`;
+* :func:`judge` returns a :class:`Verdict` of a kind a typed answer can get, or
+  raises only :class:`AnswerError`;
 * each example finishes within the hypothesis deadline (bounded work);
 * no string ever reaches ``sympy.sympify``/``parse_expr``, ``eval`` or ``exec``
   with the student's text, and nothing the text asks for happens.
@@ -18,11 +19,14 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derivations.coursework.answers import REFERENCES, AnswerError, Result, check
+from derivations.coursework.answers import REFERENCES, AnswerError, Verdict, judge
 from derivations.coursework.answers.latex import MAX_CHARS
 
-VERDICTS = {"correct", "transpose", "wrong", "syntax", "meaning", "undecided"}
+# judge's kinds: a typed answer is read as written only (never "notation"), and "missing"
+# and "error" come from the worker and check_answer, not from judge.
+JUDGE_KINDS = {"correct", "transpose", "wrong", "syntax", "meaning", "undecided"}
 SETTINGS = settings(max_examples=150, deadline=5000, derandomize=True,
+                    # too_slow: each example is parsed, built and compared by SymPy; the deadline bounds that
                     suppress_health_check=[HealthCheck.too_slow])
 
 PIECES = [r"\hat{y}", r"\hat y", "y", "U", "v_c", "u_o", "u_w", "u_{w_s}", "x", "(", ")", "{", "}", "[", "]",
@@ -86,10 +90,12 @@ class guarded_parsing:
 def _assert_ok(part, text):
     with guarded_parsing():
         try:
-            r = check(part, text, points=5)
+            r = judge(part, text, points=5)
         except AnswerError:
             return
-    assert isinstance(r, Result) and r.verdict in VERDICTS, r
+    assert isinstance(r, Verdict) and r.kind in JUDGE_KINDS, r
+    assert (r.kind == "wrong") == (r.counterexample is not None)
+    assert (r.position >= 0) == (r.kind in ("syntax", "meaning")), r
 
 
 @SETTINGS
@@ -104,7 +110,8 @@ def test_latex_token_soup(part, text):
     _assert_ok(part, text)
 
 
-@settings(max_examples=120, deadline=10000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=10000, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])     # adversarial inputs are slow on purpose; deadline bounds it
 @given(st.sampled_from(["b", "d", "f", "g_vc"]), ADVERSARIAL)
 def test_adversarial_families(part, text):
     _assert_ok(part, text)
@@ -122,22 +129,23 @@ VALID = st.recursive(SCALAR_LEAVES, lambda inner: st.one_of(
     inner.map(lambda a: f"\\sigma({a})")), max_leaves=12)
 
 
-@settings(max_examples=40, deadline=10000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=10000, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])     # SymPy decides each formula; the deadline bounds it
 @given(st.sampled_from(["a", "f"]), VALID)
 def test_valid_formulas_get_a_decided_verdict(part, text):
     """Well-formed scalar formulas are parsed and decided: never a syntax error, never a crash."""
     with guarded_parsing():
-        r = check(part, text, points=5)
-    assert r.verdict in {"correct", "wrong", "meaning"}, str(r)
-    if r.verdict == "meaning":
+        r = judge(part, text, points=5)
+    assert r.kind in {"correct", "wrong", "meaning"}, str(r)
+    if r.kind == "meaning":
         assert any(w in r.message for w in ("exponents are limited", "too large", "undefined")), str(r)
 
 
 @SETTINGS
 @given(st.text(min_size=MAX_CHARS + 1, max_size=MAX_CHARS + 50))
 def test_long_input_refused_at_once(text):
-    r = check("b", text)
-    assert r.verdict == "syntax" and "longer than" in r.message
+    r = judge("b", text)
+    assert r.kind == "syntax" and "longer than" in r.message
 
 
 def test_fuzz_guard_is_live():
@@ -148,4 +156,4 @@ def test_fuzz_guard_is_live():
     with pytest.raises(AssertionError):
         with guarded_parsing():
             eval("__import__('os')")
-    assert check("b", "__import__('os')").verdict == "syntax"
+    assert judge("b", "__import__('os')").kind == "syntax"

@@ -1,4 +1,4 @@
-"""The grader of the handwritten seed (derivations/coursework/handwritten.py, derivations/coursework/verdicts.py).
+"""The judge of the handwritten seed (derivations/coursework/handwritten.py, derivations/coursework/verdicts.py).
 
 No test here knows the seed's verdicts. A test asserts a verdict only for a
 formula it writes itself with a known status (the textbook answer, the same
@@ -12,7 +12,8 @@ import pytest
 import sympy as sp
 
 from derivations.coursework import handwritten as H
-from derivations.coursework.verdicts import CORRECT, UP_TO_NOTATION, WRONG, Grade, Reading, grade
+from derivations.coursework.verdicts import (CORRECT, MEANING, NOTATION, TRANSPOSE, WRONG, Reading, Verdict,
+                                             judge_readings)
 from derivations.core.losses import naive_softmax_loss_and_gradient
 from derivations.symbolic.symbols import naive_softmax_symbols
 
@@ -87,9 +88,9 @@ def test_bad_data_is_refused_with_the_part_named(tmp_path):
 
 def test_textbook_answer_is_correct_and_a_flipped_sign_is_wrong(parts):
     b = parts["b(i)"]
-    right = H.grade_part(variant(b, expr={"tex": r"U(\hat{y} - y)"}))
-    flipped = H.grade_part(variant(b, expr={"tex": r"U(y - \hat{y})"}))
-    assert right.verdict == CORRECT and right.counterexample is None
+    right = H.judge_part(variant(b, expr={"tex": r"U(\hat{y} - y)"}))
+    flipped = H.judge_part(variant(b, expr={"tex": r"U(y - \hat{y})"}))
+    assert right.verdict == CORRECT and right.counterexample is None and right.summary() == ""
     assert flipped.verdict == WRONG
     _, cex = flipped.counterexample
     # Independently of SymPy: NumPy's gradient at the counterexample point.
@@ -105,76 +106,80 @@ def test_notation_changes_count_only_when_documented(parts):
     assert naive_softmax_symbols().o != 0          # so u_0, as written, is another word's vector
     b = parts["b(i)"]
     written = {"tex": r"-u_0 + U \cdot \hat{y}"}
-    undocumented = H.grade_part(variant(b, expr=written))
-    documented = H.grade_part(variant(b, expr=written, notation=[{"seed": "u_0", "read_as": "u_o", "why": "test"}]))
+    undocumented = H.judge_part(variant(b, expr=written))
+    documented = H.judge_part(variant(b, expr=written, notation=[{"seed": "u_0", "read_as": "u_o", "why": "test"}]))
     assert undocumented.verdict == WRONG
-    assert documented.verdict == UP_TO_NOTATION
-    exact = H.grade_part(variant(b, expr={"tex": r"-u_o + U \cdot \hat{y}"}))
+    assert documented.verdict == NOTATION
+    assert documented.checks[0][1].reading.changes == ("$u_0$ as $u_o$",)
+    exact = H.judge_part(variant(b, expr={"tex": r"-u_o + U \cdot \hat{y}"}))
     assert exact.verdict == CORRECT
 
 
 def test_a_row_for_a_column_is_correct_only_up_to_transposes(parts):
     c = parts["c, w ≠ o"]
-    assert H.grade_part(variant(c, expr={"tex": r"\hat{y}_w v_c"})).verdict == CORRECT
-    assert H.grade_part(variant(c, expr={"tex": r"\hat{y}_w v_c^T"})).verdict == UP_TO_NOTATION
-    assert H.grade_part(variant(c, expr={"tex": r"(\hat{y}_w - 1) v_c^T"})).verdict == WRONG
+    assert H.judge_part(variant(c, expr={"tex": r"\hat{y}_w v_c"})).verdict == CORRECT
+    row = H.judge_part(variant(c, expr={"tex": r"\hat{y}_w v_c^T"}))
+    assert row.verdict == TRANSPOSE          # as written: its transpose is the gradient
+    assert all(v.reading.literal for _, v in row.checks)
+    assert H.judge_part(variant(c, expr={"tex": r"(\hat{y}_w - 1) v_c^T"})).verdict == WRONG
 
 
 def test_an_ill_shaped_sum_is_read_with_a_transpose_dropped(parts):
     c = parts["c, w = o"]
-    mixed = H.grade_part(variant(c, expr={"tex": r"-v_c + \hat{y}_w v_c^T"}))
-    assert mixed.verdict == UP_TO_NOTATION
+    mixed = H.judge_part(variant(c, expr={"tex": r"-v_c + \hat{y}_w v_c^T"}))
+    assert mixed.verdict == NOTATION         # equal only with a transpose mark dropped
+    assert mixed.checks[0][1].reading.changes == ("$v_c^T$ as $v_c$",)
     first = mixed.checks[0][1].readings[0]
     assert first.value is None and "cannot add" in first.error
-    assert H.grade_part(variant(c, expr={"tex": r"(\hat{y}_w - 1) v_c"})).verdict == CORRECT
-    wrong = H.grade_part(variant(c, expr={"tex": r"-v_c + \hat{y}_w v_c^T + v_c^T"}))
+    assert H.judge_part(variant(c, expr={"tex": r"(\hat{y}_w - 1) v_c"})).verdict == CORRECT
+    wrong = H.judge_part(variant(c, expr={"tex": r"-v_c + \hat{y}_w v_c^T + v_c^T"}))
     assert wrong.verdict == WRONG
 
 
 def test_a_condition_for_a_zero_gradient(parts):
     b = parts["b(ii)"]
-    assert H.grade_part(variant(b, expr={"tex": r"U \hat{y}"}, rhs={"tex": "u_o"})).verdict == CORRECT
+    assert H.judge_part(variant(b, expr={"tex": r"U \hat{y}"}, rhs={"tex": "u_o"})).verdict == CORRECT
     # U y is u_o itself: "u_o = U y" always holds, so it is no condition for the gradient to vanish.
-    assert H.grade_part(variant(b, expr={"tex": "u_o"}, rhs={"tex": "U y"})).verdict == WRONG
+    assert H.judge_part(variant(b, expr={"tex": "u_o"}, rhs={"tex": "U y"})).verdict == WRONG
 
 
 def test_a_piecewise_derivative_is_checked_on_each_side(parts):
     e = parts["e"]
     swapped = {"cases": [{"value": {"tex": r"\alpha"}, "when": {"var": "x", "rel": ">", "value": 0}},
                          {"value": {"tex": "1"}, "when": {"var": "x", "rel": "<", "value": 0}}]}
-    result = H.grade_part(variant(e, expr=swapped))
-    assert [g.verdict for _, g in result.checks[:2]] == [WRONG, WRONG]
+    result = H.judge_part(variant(e, expr=swapped))
+    assert [v.kind for _, v in result.checks[:2]] == [WRONG, WRONG]
     right = {"cases": [{"value": {"tex": "1"}, "when": {"var": "x", "rel": ">", "value": 0}},
                        {"value": {"tex": r"\alpha"}, "when": {"var": "x", "rel": "<", "value": 0}}]}
-    assert [g.verdict for _, g in H.grade_part(variant(e, expr=right)).checks[:2]] == [CORRECT, CORRECT]
+    assert [v.kind for _, v in H.judge_part(variant(e, expr=right)).checks[:2]] == [CORRECT, CORRECT]
 
 
 def test_a_repeated_negative_counts_once_per_draw(parts):
     h = parts["h"]
     body = {"sum": h["expr"]["sum"], "body": {"tex": r"(1 - \sigma(-u_{w_s}^T v_c)) v_c"}}
-    assert H.grade_part(variant(h, expr=body)).verdict == CORRECT
+    assert H.judge_part(variant(h, expr=body)).verdict == CORRECT
     once = {"tex": r"(1 - \sigma(-u_{w_x}^T v_c)) v_c"}      # forgets the second draw
-    assert H.grade_part(variant(h, expr=once)).verdict == WRONG
+    assert H.judge_part(variant(h, expr=once)).verdict == WRONG
 
 
-def test_a_formula_that_cannot_be_read_is_wrong_with_the_reason(parts):
-    result = H.grade_part(variant(parts["f"], expr={"tex": r"\sigma(x) + q"}))
-    assert result.verdict == WRONG
-    assert "unknown symbol 'q'" in result.counterexample[1].reason
+def test_a_formula_that_cannot_be_read_has_no_meaning_and_says_why(parts):
+    result = H.judge_part(variant(parts["f"], expr={"tex": r"\sigma(x) + q"}))
+    assert result.verdict == MEANING and result.counterexample is None
+    assert "unknown symbol 'q'" in result.summary()
 
 
 # -- every counterexample the chapter shows is real --
 
 @pytest.mark.slow
 def test_every_counterexample_of_the_seed_reproduces():
-    results = H.grade_all()
+    results = H.judge_all()
     assert len(results) == len(H.load())
     for r in results:
         if not r.graded:
             assert "prose" in r.part
             continue
         for label, g in r.checks:
-            if g.verdict != WRONG or g.counterexample.point is None or g.reading.value is None:
+            if g.kind != WRONG or g.counterexample.point is None or g.reading.value is None:
                 continue
             cex = g.counterexample
             symbols = sorted(g.reading.value.free_symbols, key=lambda s: s.name)
@@ -186,19 +191,30 @@ def test_every_counterexample_of_the_seed_reproduces():
 
 # -- the verdict module --
 
-def test_grade_needs_the_literal_reading_first_and_consistent_grades():
+def test_judge_readings_needs_the_literal_reading_first_and_consistent_verdicts():
     x = sp.Symbol("x", real=True)
     with pytest.raises(ValueError, match="literal"):
-        grade([Reading("changed", x, changes=("a as b",))], x)
+        judge_readings([Reading("changed", x, changes=("a as b",))], x)
     with pytest.raises(ValueError, match="counterexample"):
-        Grade(WRONG, Reading("as written", x), "differs")
+        Verdict(WRONG, "differs", reading=Reading("as written", x))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Verdict("correct up to notation or transposes", "old vocabulary")
     with pytest.raises(TypeError, match="never parses text"):
-        grade([Reading("as written", "x + 1")], x)
-    assert grade([Reading("as written", x + x)], 2 * x).verdict == CORRECT
-    assert grade([Reading("as written", x + 1)], x).verdict == WRONG
+        judge_readings([Reading("as written", "x + 1")], x)
+    assert judge_readings([Reading("as written", x + x)], 2 * x).kind == CORRECT
+    assert judge_readings([Reading("as written", x + 1)], x).kind == WRONG
+    assert judge_readings([Reading("as written", x + 1), Reading("x as x - 1", x, changes=("x as x - 1",))],
+                          x).kind == NOTATION
+
+
+def test_old_names_are_gone():
+    """One PartResult (the autograder's), one grade() (the autograder's): the seed's judge has its own names."""
+    from derivations.coursework import verdicts
+    assert not hasattr(H, "PartResult") and not hasattr(H, "grade_part") and not hasattr(H, "grade_all")
+    assert not hasattr(verdicts, "grade") and not hasattr(verdicts, "_compare") and not hasattr(H, "_compare")
 
 
 def test_the_verdicts_are_the_same_on_every_run(parts):
-    a = H.grade_part(parts["h"])
-    b = H.grade_part(parts["h"])
+    a = H.judge_part(parts["h"])
+    b = H.judge_part(parts["h"])
     assert a.summary() == b.summary() and a.verdict == b.verdict

@@ -1,8 +1,11 @@
-"""Checks written answers in its own limited process (started by :func:`derivations.coursework.grade.run_worker`).
+"""Judges written answers in its own limited process (started by :func:`derivations.coursework.sandbox.run`).
 
-Reads ``{"package": DIR, "answers": {part: latex}}`` on stdin, writes
-``{"results": [{"part", "verdict", "message", "counterexample", "position"}]}``
-to stdout. The answers are only parsed (see :mod:`derivations.coursework.answers.latex`).
+Reads ``{"package": DIR, "answers": {part: latex, ...}}`` on stdin (one or more
+parts), writes ``{"results": [{"part", "verdict", "message", "counterexample",
+"position"}, ...]}`` to stdout, one object per part in request order:
+:meth:`derivations.coursework.verdicts.Verdict.to_json` (``verdict`` is the kind;
+an empty answer is ``missing``). The answers are only parsed (see
+:mod:`derivations.coursework.answers.latex`).
 """
 import json
 import os
@@ -16,17 +19,16 @@ def main():
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     sys.path.insert(0, request["package"])
-    from derivations.coursework.answers.check import check
+    from derivations.coursework.answers.judging import judge
     from derivations.coursework.answers.latex import AnswerError
+    from derivations.coursework.verdicts import ERROR, MISSING, Verdict
     results = []
     for part, latex in request["answers"].items():
         try:
-            r = check(part, latex) if latex else None
-            results.append({"part": part, "verdict": r.verdict, "message": r.message,
-                            "counterexample": r.counterexample, "position": r.position} if r else
-                           {"part": part, "verdict": "missing", "message": "no answer given"})
+            verdict = judge(part, latex) if latex else Verdict(MISSING, "no answer given")
         except (AnswerError, RecursionError, MemoryError) as exc:
-            results.append({"part": part, "verdict": "error", "message": f"{type(exc).__name__}: {exc}"})
+            verdict = Verdict(ERROR, f"{type(exc).__name__}: {exc}")
+        results.append(verdict.to_json(part))
     json.dump({"results": results}, out)
     out.flush()
     os._exit(0)

@@ -1,4 +1,4 @@
-"""Grade the handwritten solution we started from, formula by formula, with the engine.
+"""Judge the handwritten solution we started from, formula by formula, with the engine.
 
 The seed's final formulas are DATA (``derivations/coursework/data/handwritten_seed.yml``):
 its LaTeX, the line it comes from, what it is compared with (a *name*, resolved
@@ -9,34 +9,37 @@ fragments with the written-answer parser (:mod:`derivations.coursework.answers.l
 never ``eval`` or ``sympify``), assembles the structure the parser cannot read
 (sums with conditions, ``\\begin{bmatrix}`` with dots, ``\\begin{cases}``,
 ``\\partial J(v_c, w_{t+j}, U)``) from the data's small expression tree, and
-lets :func:`derivations.coursework.verdicts.grade` decide each verdict.
+lets :func:`derivations.coursework.verdicts.judge_readings` decide each verdict:
+the same judge, transpose policy and verdict vocabulary as the typed-answer
+checker (:func:`derivations.coursework.answers.judge`).
 
 Readings of one formula, most faithful first: *as written*; with the data's
 notation changes (``u_0`` read as ``u_o``); then with some of its transpose
-marks dropped (``v_c^T`` read as ``v_c``), fewest first.
+marks dropped (``v_c^T`` read as ``v_c``), fewest first. Only the first can be
+``correct`` or ``transpose``; any other that is equal makes the verdict ``notation``.
 
-Entry points: :func:`load` (the parts as dicts), :func:`grade_part` (one part
--> :class:`PartResult`), :func:`grade_all`.
+Entry points: :func:`load` (the parts as dicts), :func:`judge_part` (one part
+-> :class:`SeedPart`), :func:`judge_all`; :func:`read_latex` reads one formula
+in a world as a :class:`~derivations.coursework.verdicts.Reading`.
 """
 import copy
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sympy as sp
 import yaml
 
 from .answers.latex import AnswerError, Node, parse
-from .answers.notation import Builder, World
+from .answers.notation import Builder, World, read
 from ..symbolic.equality import Counterexample, equivalent
-from .verdicts import CORRECT, UP_TO_NOTATION, VERDICTS, WRONG, Grade, Reading, grade
+from .verdicts import CORRECT, KINDS, NOTATION, TRANSPOSE, WRONG, Reading, Verdict, judge_readings, weakest
 from ..symbolic.parts import activations, neg_sampling, skipgram
 from ..symbolic.symbols import grad, naive_softmax_symbols, neg_sampling_symbols, sigmoid
 
 DATA = Path(__file__).resolve().parent / "data" / "handwritten_seed.yml"
-KINDS = ("expression", "zero_condition", "piecewise_derivative")
+FORMULA_KINDS = ("expression", "zero_condition", "piecewise_derivative")   # the data's "kind:"
 MAX_TRANSPOSES = 6        # 2^6 readings at most: every subset of transpose marks dropped
-SEVERITY = {CORRECT: 0, UP_TO_NOTATION: 1, WRONG: 2}
 
 
 class Unreadable(ValueError):
@@ -69,8 +72,8 @@ def load(path=DATA):
                     raise ValueError(f"{path}: part {pid!r} has a formula but no string {key!r}")
             if p["world"] not in WORLDS:
                 raise ValueError(f"{path}: part {pid!r}: world must be one of {sorted(WORLDS)}, got {p['world']!r}")
-            if p.get("kind", "expression") not in KINDS:
-                raise ValueError(f"{path}: part {pid!r}: kind must be one of {KINDS}, got {p.get('kind')!r}")
+            if p.get("kind", "expression") not in FORMULA_KINDS:
+                raise ValueError(f"{path}: part {pid!r}: kind must be one of {FORMULA_KINDS}, got {p.get('kind')!r}")
     return parts
 
 
@@ -215,6 +218,16 @@ class _Builder(Builder):
         if node.value in self.extra:
             return self.extra[node.value]
         return super().b_var(node)
+
+
+def read_latex(latex, world, description="as written", changes=()):
+    """One formula read in ``world`` (a :class:`~derivations.coursework.answers.notation.World`).
+
+    The written-answer parser and this module's builder (which also knows the
+    seed's ``\\alpha``): a :class:`~derivations.coursework.verdicts.Reading` with
+    the value, or with no value and the ``syntax`` or ``meaning`` error.
+    """
+    return read(latex, world, builder=_Builder, description=description, changes=changes)
 
 
 # ---------------------------------------------------------------------------- readings
@@ -373,38 +386,43 @@ def readings(part, setting, env, combine=None, like=None):
 # ---------------------------------------------------------------------------- parts
 
 @dataclass
-class PartResult:
-    """The verdict on one part: the worst of its checks (one per index value, per case, per claim)."""
+class SeedPart:
+    """One part of the seed and its verdict: the weakest of its checks (one per index value, case, claim)."""
     part: dict
-    checks: list = field(default_factory=list)      # (label, Grade)
-    alternative: list = field(default_factory=list)  # (label, Grade) for a reading the seed did not write
+    checks: list = field(default_factory=list)      # (label, Verdict)
+    alternative: list = field(default_factory=list)  # (label, Verdict) for a reading the seed did not write
 
     @property
     def graded(self):
         return bool(self.checks)
 
     @property
-    def verdict(self):
+    def deciding(self):
+        """The (label, Verdict) of the check that decided the part's verdict, or None."""
         if not self.checks:
             return None
-        return max((g.verdict for _, g in self.checks), key=SEVERITY.__getitem__)
+        weak = weakest(v for _, v in self.checks)
+        return next((label, v) for label, v in self.checks if v is weak)
+
+    @property
+    def verdict(self):
+        """The part's verdict kind (see :mod:`derivations.coursework.verdicts`), None if nothing was graded."""
+        return self.deciding[1].kind if self.checks else None
 
     @property
     def counterexample(self):
         """The first wrong check's (label, counterexample), or None."""
-        for label, g in self.checks:
-            if g.verdict == WRONG:
-                return label, g.counterexample
+        for label, v in self.checks:
+            if v.kind == WRONG:
+                return label, v.counterexample
         return None
 
     def summary(self):
         """One line for the table: why it is not plainly correct (empty if it is)."""
-        if self.verdict == CORRECT:
+        if self.verdict in (None, CORRECT):
             return ""
-        for label, g in self.checks:
-            if g.verdict == self.verdict:
-                return (f"{label}: " if label else "") + g.summary()
-        return ""
+        label, v = self.deciding
+        return (f"{label}: " if label else "") + v.summary()
 
 
 def _env(part, setting):
@@ -426,16 +444,16 @@ def _for_each(part, setting, env):
     return [(f"{spec['index']} = {v}", {**env, spec["index"]: v}) for v in setting.index_values(spec["over"])]
 
 
-def _grade_expression(part, setting, env, points, seed):
+def _judge_expression(part, setting, env, points, seed):
     reference = setting.reference(part["reference"], env)
     if part.get("kind", "expression") == "zero_condition":
         # "lhs = rhs" is the condition for a zero gradient g when lhs - rhs is g or -g.
         rs = readings(part, setting, env, combine=lambda v: _add([v[0], -v[1]]), like=reference)
-        return grade(rs, [reference, -reference], points, seed)
-    return grade(readings(part, setting, env, like=reference), reference, points, seed)
+        return judge_readings(rs, [reference, -reference], points, seed)
+    return judge_readings(readings(part, setting, env, like=reference), reference, points, seed)
 
 
-def _grade_piecewise(part, setting, points, seed):
+def _judge_piecewise(part, setting, points, seed):
     """Each case of a stated derivative against SymPy's, on its side of 0; then the claim at 0."""
     x, t = setting.x, sp.Symbol("t", positive=True)
     reference = setting.reference(part["reference"], {})
@@ -446,10 +464,9 @@ def _grade_piecewise(part, setting, points, seed):
             raise ValueError(f"part {part['id']}: a case must hold for x > 0 or x < 0, got {when}")
         side = t if when["rel"] == ">" else -t
         sub = {**part, "expr": case["value"]}
-        rs = readings(sub, setting, {})
-        rs = [Reading(r.description, None if r.value is None else r.value.subs(x, side), r.error, r.changes)
-              for r in rs]
-        checks.append((f"x {when['rel']} 0", grade(rs, reference.subs(x, side), points, seed)))
+        rs = [r if r.value is None else replace(r, value=r.value.subs(x, side))
+              for r in readings(sub, setting, {})]
+        checks.append((f"x {when['rel']} 0", judge_readings(rs, reference.subs(x, side), points, seed)))
     if part.get("at_zero") == "not_differentiable":
         checks.append(("at x = 0", _not_differentiable_at_0(points, seed)))
     return checks
@@ -468,41 +485,41 @@ def _not_differentiable_at_0(points, seed):
     reading = Reading("as written", None)
     if equal:
         cex = Counterexample(None, right, left, "the one-sided derivatives at 0 are equal, so f is differentiable")
-        return Grade(WRONG, reading, "one-sided derivatives equal", cex)
+        return Verdict(WRONG, "one-sided derivatives equal", cex, reading=reading, readings=(reading,))
     how = (f"the one-sided derivatives at 0 differ: "
            f"{cex.lhs:.3g} ≠ {cex.rhs:.3g} at {_point(cex)}")
-    return Grade(CORRECT, reading, how)
+    return Verdict(CORRECT, how, reading=reading, readings=(reading,))
 
 
 def _point(cex):
     return ", ".join(f"{k}={v:.3g}" for k, v in cex.point.items())
 
 
-def grade_part(part, points=20, seed=0):
-    """Grade one part of the seed (a dict from :func:`load`); prose-only parts get no checks."""
-    result = PartResult(part)
+def judge_part(part, points=20, seed=0):
+    """Judge one part of the seed (a dict from :func:`load`); prose-only parts get no checks."""
+    result = SeedPart(part)
     if "expr" not in part:
         return result
     setting = Setting(part["world"])
     env = _env(part, setting)
     if part.get("kind") == "piecewise_derivative":
-        result.checks = _grade_piecewise(part, setting, points, seed)
+        result.checks = _judge_piecewise(part, setting, points, seed)
     else:
-        result.checks = [(label, _grade_expression(part, setting, e, points, seed))
+        result.checks = [(label, _judge_expression(part, setting, e, points, seed))
                          for label, e in _for_each(part, setting, env)]
     alt = part.get("alternative")
     if alt:
         other = {**part, **alt, "notation": []}
-        result.alternative = [(label, _grade_expression(other, setting, e, points, seed))
+        result.alternative = [(label, _judge_expression(other, setting, e, points, seed))
                               for label, e in _for_each(other, setting, env)]
-    for _, g in result.checks + result.alternative:
-        assert g.verdict in VERDICTS
+    for _, v in result.checks + result.alternative:
+        assert v.kind in KINDS
     return result
 
 
-def grade_all(path=DATA, points=20, seed=0):
-    """:func:`grade_part` for every part of the data file, in order."""
-    return [grade_part(p, points, seed) for p in load(path)]
+def judge_all(path=DATA, points=20, seed=0):
+    """:func:`judge_part` for every part of the data file, in order."""
+    return [judge_part(p, points, seed) for p in load(path)]
 
 
 # ---------------------------------------------------------------------------- display
@@ -525,8 +542,8 @@ def table_markdown(results):
 
 def _checks_markdown(checks):
     head = "| check | verdict | reading | engine |\n| --- | --- | --- | --- |\n"
-    return head + "\n".join(f"| {_cell(label or 'the formula')} | {g.verdict} | {_cell(g.reading.description)} "
-                            f"| {_cell(g.how)} |" for label, g in checks)
+    return head + "\n".join(f"| {_cell(label or 'the formula')} | {v.kind} | {_cell(v.reading.description)} "
+                            f"| {_cell(v.message)} |" for label, v in checks)
 
 
 def details_markdown(result):
@@ -541,13 +558,13 @@ def details_markdown(result):
             for n in p.get(key, []):
                 out.append(f"- {title}: `{n['seed']}` as `{n['read_as']}` ({n['why']}).")
         out.append(f"Verdict: **{result.verdict}**\n\n" + _checks_markdown(result.checks))
-        deciding = next(g for _, g in result.checks if g.verdict == result.verdict)
+        deciding = result.deciding[1]
         tried = deciding.readings
-        if deciding.verdict != WRONG:
+        if deciding.kind in (CORRECT, TRANSPOSE, NOTATION):      # the readings up to the one that decided
             tried = tried[:next(i for i, r in enumerate(tried) if r is deciding.reading) + 1]
         if len(tried) > 1:
             out.append("Readings the grader tried, most faithful first:\n\n" + "\n".join(
-                f"{i}. {r.description}: {_outcome(r, r is deciding.reading, deciding.verdict)}"
+                f"{i}. {r.description}: {_outcome(r, r is deciding.reading, deciding.kind)}"
                 for i, r in enumerate(tried, 1)))
         found = result.counterexample
         if found:
@@ -558,7 +575,7 @@ def details_markdown(result):
             out.append(p["comment"])
         if result.alternative:
             alt = p["alternative"]
-            verdict = max((g.verdict for _, g in result.alternative), key=SEVERITY.__getitem__)
+            verdict = weakest(v for _, v in result.alternative).kind
             out.append(f"Not what the seed wrote, for comparison: ${alt['latex']}$ is **{verdict}**.\n\n"
                        + _checks_markdown(result.alternative))
     if "prose" in p:

@@ -1,73 +1,153 @@
-"""Verdicts on written answers, decided by the engine's equality checker.
+"""The one verdict type and the one transpose policy of every judge of a written formula.
 
-A written formula can often be read more than one way: *as written*, or with
-a documented change of notation (the seed writes ``u_0`` for ``u_o``), or with
-some transpose marks dropped (``\\hat y_w v_c^T`` for a column gradient). The
-caller lists these :class:`Reading` s, the literal one first; :func:`grade`
-compares them with the correct value using
-:func:`derivations.symbolic.equality.equivalent` and
-:func:`~derivations.symbolic.equality.equivalent_up_to_transpose` (symbolic where cheap,
-else at seeded random points) and returns a :class:`Grade`:
+Two judges read written formulas: :func:`derivations.coursework.answers.judge` (a
+student's typed LaTeX final answer; ``check_answer`` runs it in a sandbox) and
+:mod:`derivations.coursework.handwritten` (the handwritten seed solution, formula by
+formula). Each turns the text into one or more :class:`Reading` s, the literal one
+first, and hands them to :func:`judge_readings`, which compares each with the
+reference through :func:`compare_to_reference` (the transpose policy) and returns
+a :class:`Verdict`. So the same formula, read the same way, gets the same verdict
+through either judge (``tests/test_verdicts_agree.py``); the judges differ only in
+the readings they list (the handwritten grader adds the data file's documented
+changes of notation and readings with transpose marks dropped) and in how they
+phrase the message.
 
-* ``correct``: the reading *as written* equals the reference;
-* ``correct up to notation or transposes``: not as written, but a documented
-  reading does, or the transpose of one does (a ``1 x d`` row for a ``d x 1``
-  column);
-* ``wrong``: no reading does; the grade carries the engine's counterexample
-  (a point and both sides' values) for the most charitable reading that has the
-  reference's shape (or the reason none has): an error no change of notation
-  or transpose explains away.
+Verdict kinds (:data:`KINDS`)
+-----------------------------
+* ``correct`` — the formula *as written* equals the reference.
+* ``transpose`` — as written, it is the reference's transpose (a ``1 x d`` row
+  where the gradient is a ``d x 1`` column): the algebra is right, the shape
+  convention is not.
+* ``notation`` — not as written, but a reading the judge documents is equal, or
+  its transpose is: a change of notation the data file names (the seed's ``u_0``
+  read as ``u_o``) or some ``^T`` marks dropped. Only the handwritten grader
+  lists such readings; a typed answer is read as written only.
+* ``wrong`` — a reading has a value and none is equal; the verdict carries the
+  engine's counterexample (a point and both sides' values there, or the reason
+  two values cannot be compared).
+* ``syntax`` — the LaTeX is malformed; ``position`` is where.
+* ``meaning`` — well-formed, but no reading has a value: an unknown symbol,
+  shapes that do not fit, or a formula undefined there (it divides by zero or
+  takes the log of 0); ``position`` is where, when known.
+* ``undecided`` — SymPy itself failed on a well-formed formula (simplify it).
+* ``missing`` — no answer was given for the part.
+* ``error`` — the checker could not run (its process hit a time or memory limit).
+
+The transpose policy (:func:`compare_to_reference`)
+---------------------------------------------------
+A value is compared with the reference as it stands; if that fails and the
+value is a matrix whose transpose has the reference's shape, its transpose is
+compared too. The outcome is :data:`EQUAL`, :data:`TRANSPOSED` or
+:data:`DIFFERENT` (with a counterexample: for a value of the transposed shape,
+the one from comparing its transpose, so that it shows values rather than
+"shapes differ"). Equality itself is :func:`derivations.symbolic.equality.compare_values`
+(cheap symbolic rewrites, else ``points`` seeded random points).
 
 Nothing here knows an expected verdict: it only compares values.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from math import comb
 
-from ..symbolic.equality import Counterexample, as_sympy, equivalent, shape_of
+import sympy as sp
 
-CORRECT = "correct"
-UP_TO_NOTATION = "correct up to notation or transposes"
-WRONG = "wrong"
-VERDICTS = (CORRECT, UP_TO_NOTATION, WRONG)
+from ..symbolic.equality import MAX_OPS, Counterexample, as_sympy, compare_values, shape_of
+
+CORRECT, TRANSPOSE, NOTATION, WRONG = "correct", "transpose", "notation", "wrong"
+SYNTAX, MEANING, UNDECIDED, MISSING, ERROR = "syntax", "meaning", "undecided", "missing", "error"
+KINDS = (CORRECT, TRANSPOSE, NOTATION, WRONG, SYNTAX, MEANING, UNDECIDED, MISSING, ERROR)
+
+CREDIT = {CORRECT: 1.0, TRANSPOSE: 0.5, NOTATION: 0.5}
 
 
-@dataclass
+def credit(kind):
+    """The share of a written part's points a verdict of this kind earns (the rubric).
+
+    * ``correct``: 1 — the whole part.
+    * ``transpose``: 0.5 — the algebra is right, the shape convention is not.
+    * ``notation``: 0.5 — right only once the reader changes the notation or drops
+      transpose marks; like a transpose, the mathematics is there, the writing is
+      not. (A typed answer never gets this verdict: it is read as written.)
+    * every other kind: 0 — ``wrong``, ``syntax``, ``meaning``, ``undecided`` (the
+      message asks for a simpler formula; the student can re-check before
+      submitting), ``missing``, ``error`` (the message says why; an instructor
+      re-runs the part or grades it by hand).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return CREDIT.get(kind, 0.0)
+
+
+@dataclass(frozen=True)
 class Reading:
     """One way of reading a written formula.
 
     ``value`` is its SymPy value at the engine's concrete sizes, or None when
-    this reading does not make sense (``error`` says why, e.g. a sum of a
-    ``3 x 1`` and a ``1 x 3`` matrix). ``changes`` lists what departs from the
-    letter of the text (empty for the literal reading).
+    this reading has none; then ``error`` says why (e.g. a sum of a ``3 x 1`` and
+    a ``1 x 3`` matrix), ``position`` where in the text (-1: unknown), and
+    ``error_kind`` which verdict an unreadable formula earns (``meaning``, or
+    ``syntax`` for LaTeX that does not parse). ``changes`` lists what departs
+    from the letter of the text (empty for the literal reading).
     """
     description: str
     value: object = None
     error: str = ""
     changes: tuple = ()
+    position: int = -1
+    error_kind: str = MEANING
+
+    def __post_init__(self):
+        if self.error_kind not in (SYNTAX, MEANING):
+            raise ValueError(f"error_kind must be {SYNTAX!r} or {MEANING!r}, got {self.error_kind!r}")
+        object.__setattr__(self, "changes", tuple(self.changes))
 
     @property
     def literal(self):
         return not self.changes
 
 
-@dataclass
-class Grade:
-    """The verdict on one formula, the reading that decided it, and a counterexample if wrong."""
-    verdict: str
-    reading: Reading
-    how: str
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one written formula.
+
+    ``kind`` is one of :data:`KINDS` (defined in the module docstring);
+    ``message`` explains it (each judge phrases it for its reader);
+    ``counterexample`` (a :class:`~derivations.symbolic.equality.Counterexample`)
+    comes with ``wrong`` and only with it; ``position`` is the offset in the text a
+    ``syntax`` or ``meaning`` verdict points at (-1: none); ``reading`` is the
+    :class:`Reading` that decided and ``readings`` every reading the judge listed.
+    """
+    kind: str
+    message: str
     counterexample: Counterexample = None
-    readings: list = field(default_factory=list)
+    position: int = -1
+    reading: Reading = None
+    readings: tuple = ()
 
     def __post_init__(self):
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
-        if (self.verdict == WRONG) != (self.counterexample is not None):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if (self.kind == WRONG) != (self.counterexample is not None):
             raise ValueError("a wrong verdict needs a counterexample, and only a wrong one has one")
+        if isinstance(self.position, bool) or not isinstance(self.position, int):
+            raise ValueError(f"position must be an integer, got {self.position!r}")
+        object.__setattr__(self, "readings", tuple(self.readings))
+
+    @property
+    def correct(self):
+        return self.kind == CORRECT
+
+    @property
+    def credit(self):
+        """:func:`credit` of this verdict's kind."""
+        return credit(self.kind)
+
+    def __str__(self):
+        return self.message + (f"\n{self.counterexample}" if self.counterexample is not None else "")
 
     def summary(self):
-        """One short line: how it was decided; for a wrong verdict, where the sides differ."""
-        if self.verdict != WRONG:
-            return self.how
+        """One short line: the message; for a wrong verdict, where the sides differ."""
+        if self.kind != WRONG:
+            return self.message.splitlines()[0] if self.message else ""
         cex = self.counterexample
         if cex.point is None:
             return cex.reason
@@ -75,11 +155,117 @@ class Grade:
         return (f"{cex.reason}{entry} at a random point ({len(cex.point)} symbols): "
                 f"{_entry(cex.lhs, cex.index):.4g} (answer) vs {_entry(cex.rhs, cex.index):.4g} (reference)")
 
+    def to_json(self, part):
+        """The JSON object ``answer_worker`` writes for ``part``: part, verdict, message, counterexample, position."""
+        return {"part": part, "verdict": self.kind, "message": self.message,
+                "counterexample": "" if self.counterexample is None else str(self.counterexample),
+                "position": self.position}
+
+    @classmethod
+    def from_json(cls, record):
+        """The verdict back from :meth:`to_json`'s object (raises ValueError if it is not one).
+
+        The counterexample travels as its text: it comes back as a
+        :class:`~derivations.symbolic.equality.Counterexample` with no point whose
+        ``reason`` is that text (so ``str()`` shows the same lines).
+        """
+        if not isinstance(record, dict):
+            raise ValueError(f"a verdict record must be a JSON object, got {type(record).__name__}")
+        kind, message = record.get("verdict"), record.get("message", "")
+        text, position = record.get("counterexample") or "", record.get("position", -1)
+        if not isinstance(message, str) or not isinstance(text, str):
+            raise ValueError("a verdict record's message and counterexample must be strings")
+        position = -1 if position is None else position
+        cex = None
+        if kind == WRONG:
+            cex = Counterexample(None, None, None, text or "no counterexample was reported")
+        return cls(kind, message, cex, position)
+
 
 def _entry(value, index):
     import numpy as np
     value = np.asarray(value, dtype=float)
     return float(value[index] if index else value.ravel()[0])
+
+
+def weakest(verdicts):
+    """The first of ``verdicts`` that earns the least :func:`credit`: a part is as good as its weakest check."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        raise ValueError("weakest needs at least one verdict")
+    low = min(v.credit for v in verdicts)
+    return next(v for v in verdicts if v.credit == low)
+
+
+# ---------------------------------------------------------------------------- the transpose policy
+
+EQUAL, TRANSPOSED, DIFFERENT = "equal", "transposed", "different"
+MAX_EXPANDED_TERMS = 2000
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of :func:`compare_to_reference`, and a counterexample when :data:`DIFFERENT`."""
+    outcome: str
+    counterexample: Counterexample = None
+
+
+def expanded_terms(e, cap=10 ** 9):
+    """An upper bound on the number of terms ``expand`` could produce from ``e``.
+
+    The equality engine's symbolic step expands; ``(a + b + c + d + e + x)^{10}``
+    has 3003 terms and its products explode further, so past
+    :data:`MAX_EXPANDED_TERMS` the policy skips straight to the numeric comparison.
+    """
+    if isinstance(e, sp.MatrixBase):
+        return max((expanded_terms(x, cap) for x in e), default=1)
+    if e.is_Atom:
+        return 1
+    if e.is_Add:
+        return min(cap, sum(expanded_terms(a, cap) for a in e.args))
+    if e.is_Pow:
+        base, x = e.args
+        k = expanded_terms(base, cap)
+        if x.is_Integer and k > 1:
+            n = abs(int(x))
+            return min(cap, comb(k + n - 1, n)) if n < 1000 else cap
+        return min(cap, k * expanded_terms(x, cap))
+    n = 1
+    for a in e.args:
+        n = min(cap, n * expanded_terms(a, cap))
+    return n
+
+
+def compare_to_reference(value, reference, points=20, seed=0):
+    """THE transpose policy: is ``value`` the reference, its transpose, or neither?
+
+    Returns a :class:`Comparison`: :data:`EQUAL` if ``value == reference``;
+    :data:`TRANSPOSED` if not, but ``value`` is a matrix whose transpose equals
+    it; else :data:`DIFFERENT` with the counterexample of the comparison whose
+    shapes match (the transposed one when only that one does). A value too big
+    to expand (:func:`expanded_terms` past :data:`MAX_EXPANDED_TERMS`) is compared
+    numerically only. Every judge of a written formula decides through this
+    function, via :func:`judge_readings`.
+    """
+    value, reference = as_sympy("value", value), as_sympy("reference", reference)
+    budget = MAX_OPS if expanded_terms(value) <= MAX_EXPANDED_TERMS else 0    # 0: numeric only
+    straight = compare_values(value, reference, points, seed, max_ops=budget)
+    if straight.equal:
+        return Comparison(EQUAL)
+    shape, wanted = shape_of(value), shape_of(reference)
+    if shape and shape[::-1] == wanted:
+        flipped = compare_values(value.T, reference, points, seed, max_ops=budget)
+        if flipped.equal:
+            return Comparison(TRANSPOSED)
+        if shape != wanted:
+            return Comparison(DIFFERENT, flipped.counterexample)
+    return Comparison(DIFFERENT, straight.counterexample)
+
+
+# ---------------------------------------------------------------------------- the judge
+
+# What SymPy may raise on an odd but well-formed formula: a verdict, never a crash.
+SYMPY_FAILURES = (ArithmeticError, KeyError, TypeError, ValueError, RecursionError)
 
 
 def _references(reference):
@@ -89,20 +275,18 @@ def _references(reference):
     return [as_sympy("reference", r) for r in refs]
 
 
-def _compare(value, ref, points, seed):
-    """``("equal" | "transposed" | None, counterexample)``: each pair is compared once."""
-    sv, sr = shape_of(value), shape_of(ref)
-    if sv == sr:
-        equal, cex = equivalent(value, ref, points, seed)
-        return ("equal" if equal else None), cex
-    if sv and sv[::-1] == sr:
-        equal, cex = equivalent(value.T, ref, points, seed)
-        return ("transposed" if equal else None), cex
-    return None, equivalent(value, ref, points, seed)[1]      # a shape mismatch, decided at once
+def _defined(reading, value):
+    """``reading``, or a copy with no value if its value is undefined somewhere (zoo, nan, ±oo)."""
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    bad = [e for e in entries if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo)]
+    if not bad:
+        return reading
+    return replace(reading, value=None, position=0, error_kind=MEANING,
+                   error=f"undefined: it divides by zero or takes the log of 0 ({bad[0]})")
 
 
-def grade(readings, reference, points=20, seed=0):
-    """Judge a written formula: see the module docstring.
+def judge_readings(readings, reference, points=20, seed=0):
+    """Judge a written formula from its readings: the verdict kinds of the module docstring.
 
     Args:
         readings: a non-empty list of :class:`Reading`, the literal one first,
@@ -111,7 +295,14 @@ def grade(readings, reference, points=20, seed=0):
             acceptable (e.g. ``[g, -g]`` for "holds exactly when g = 0").
         points, seed: the engine's numeric check (seeded: same verdict every run).
     Returns:
-        a :class:`Grade`.
+        a :class:`Verdict`: the first reading equal to a reference, or to it up to
+        :func:`compare_to_reference`'s transpose, decides (``correct`` or
+        ``transpose`` for the literal reading, ``notation`` for any other). If
+        none is, ``wrong``, explained with the most charitable reading (the last)
+        whose shape is the reference's, else whose transpose is, else any with a
+        value; so the counterexample shows an error no change of notation or
+        transpose explains away. A value undefined somewhere is no value; if no
+        reading has one, the literal reading's ``error_kind``.
     """
     readings = list(readings)
     if not readings or not all(isinstance(r, Reading) for r in readings):
@@ -119,32 +310,47 @@ def grade(readings, reference, points=20, seed=0):
     if not readings[0].literal:
         raise ValueError("the first reading must be the literal one (no changes)")
     refs = _references(reference)
+    for r in readings:
+        v = r.value
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, sp.Basic, sp.MatrixBase))):
+            as_sympy("reading value", v)      # raises the engine's TypeError, naming what arrived
+    values, kept = {}, []
+    for r in readings:
+        if r.value is not None:
+            try:
+                value = as_sympy("reading value", r.value)
+                r = _defined(r, value)
+            except SYMPY_FAILURES as exc:
+                return Verdict(UNDECIDED, f"SymPy raised {type(exc).__name__}", None, -1, r, readings)
+            if r.value is not None:
+                values[id(r)] = value
+        kept.append(r)
+    readings = tuple(kept)
     usable = [r for r in readings if r.value is not None]
-    values = {id(r): as_sympy("reading value", r.value) for r in usable}
+    verdict = lambda kind, message, reading, cex=None: Verdict(kind, message, cex, -1, reading, readings)
     cexs = {}
     for r in usable:
         for k, ref in enumerate(refs):
-            outcome, cex = _compare(values[id(r)], ref, points, seed)
+            try:
+                found = compare_to_reference(values[id(r)], ref, points, seed)
+            except SYMPY_FAILURES as exc:
+                return verdict(UNDECIDED, f"SymPy raised {type(exc).__name__}", r)
             if k == 0:
-                cexs[id(r)] = cex
-            if outcome == "equal" and r is readings[0]:
-                return Grade(CORRECT, r, "equal as written", readings=readings)
-            if outcome == "equal":
-                return Grade(UP_TO_NOTATION, r, f"equal when {r.description}", readings=readings)
-            if outcome == "transposed":
+                cexs[id(r)] = found.counterexample
+            if found.outcome == EQUAL:
+                if r.literal:
+                    return verdict(CORRECT, "equal as written", r)
+                return verdict(NOTATION, f"equal when {r.description}", r)
+            if found.outcome == TRANSPOSED:
                 (m, n), (p, q) = shape_of(values[id(r)]), shape_of(ref)
                 also = "" if r.literal else f", when {r.description}"
-                return Grade(UP_TO_NOTATION, r, f"its transpose is equal: a {m} x {n} for a {p} x {q}{also}",
-                             readings=readings)
-    # Wrong under every reading: explain with the most charitable one (the last) whose
-    # shape is the reference's, else whose transpose is; so the counterexample shows an
-    # error that no change of notation or transpose explains away.
-    shape = shape_of(refs[0])
-    same = [r for r in usable if shape_of(values[id(r)]) == shape]
-    comparable = same or [r for r in usable if shape and shape_of(values[id(r)])[::-1] == shape]
-    if comparable or usable:
+                return verdict(TRANSPOSE if r.literal else NOTATION,
+                               f"its transpose is equal: a {m} x {n} for a {p} x {q}{also}", r)
+    if usable:
+        shape = shape_of(refs[0])
+        same = [r for r in usable if shape_of(values[id(r)]) == shape]
+        comparable = same or [r for r in usable if shape and shape_of(values[id(r)])[::-1] == shape]
         chosen = (comparable or usable)[-1]
-        return Grade(WRONG, chosen, f"differs {chosen.description}", cexs[id(chosen)], readings=readings)
+        return verdict(WRONG, f"differs {chosen.description}", chosen, cexs[id(chosen)])
     first = readings[0]
-    cex = Counterexample(None, None, None, f"cannot be read: {first.error}")
-    return Grade(WRONG, first, "cannot be read", cex, readings=readings)
+    return Verdict(first.error_kind, first.error or "cannot be read", None, first.position, first, readings)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .latex import AnswerSyntaxError, Node
+from ..verdicts import MEANING, SYNTAX, Reading
+from .latex import AnswerSyntaxError, Node, parse
 
 MAX_WORK = 20000
 MAX_EXPONENT = 10
@@ -269,3 +270,23 @@ class Builder:
 def build(text, tree, world):
     """Build the SymPy value of a parsed answer in ``world`` (raises :class:`AnswerMeaningError`)."""
     return Builder(text, world).build(tree)
+
+
+def read(text, world, tree=None, builder=Builder, description="as written", changes=()):
+    """``text`` read in ``world`` as a :class:`~derivations.coursework.verdicts.Reading` (never raises on bad LaTeX).
+
+    ``tree`` is ``parse(text)`` if the caller has it. A formula that does not
+    parse is a reading with no value and ``error_kind`` ``syntax``; one that
+    does not build, ``meaning``; both with the message and the position.
+    ``builder`` is :class:`Builder` or a subclass that knows more symbols.
+    """
+    if tree is None:
+        try:
+            tree = parse(text)
+        except AnswerSyntaxError as exc:
+            return Reading(description, None, str(exc), changes, exc.position, SYNTAX)
+    try:
+        value = builder(text, world).build(tree)
+    except AnswerSyntaxError as exc:
+        return Reading(description, None, str(exc), changes, exc.position, MEANING)
+    return Reading(description, value, "", changes)
