@@ -118,7 +118,7 @@ def test_both_judges_decide_through_the_one_transpose_policy(monkeypatch):
 
 def test_no_judge_compares_on_its_own():
     """Equality and the transpose retry live in verdicts alone; each judge only lists readings."""
-    comparisons = {"compare_values", "equivalent_up_to_transpose", "prove_equal", "numeric_verdict", "_compare",
+    comparisons = {"compare_values", "equivalent_up_to_transpose", "prove_equal", "numeric_comparison", "_compare",
                    "compare_to_reference", "expanded_terms"}
     for module in (judging, notation, H):
         names = set()

@@ -33,7 +33,8 @@ import yaml
 from .answers.latex import AnswerError, Node, parse
 from .answers.notation import Builder, World, read
 from ..symbolic.equality import Counterexample, equivalent
-from .verdicts import CORRECT, KINDS, NOTATION, TRANSPOSE, WRONG, Reading, Verdict, judge_readings, weakest
+from .verdicts import (CORRECT, KINDS, NOTATION, TRANSPOSE, WRONG, Reading, Verdict, judge_readings,
+                       weakest)
 from ..symbolic.parts import activations, neg_sampling, skipgram
 from ..symbolic.symbols import grad, naive_softmax_symbols, neg_sampling_symbols, sigmoid
 

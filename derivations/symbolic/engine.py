@@ -15,7 +15,9 @@ The display a chapter shows is generated from the same steps
 import math
 from dataclasses import dataclass
 
-from .equality import MAX_OPS, Counterexample, Sampler, as_sympy, equivalent, equivalent_up_to_transpose, numeric_verdict, prove_equal, shape_of, shape_verdict, Verdict
+from .equality import (MAX_OPS, Counterexample, Sampler, as_sympy, equivalent,
+                       equivalent_up_to_transpose, numeric_comparison, prove_equal, shape_of,
+                       shape_comparison, Comparison)
 from .symbols import SIZES, Sizes, grad, naive_softmax_symbols, neg_sampling_symbols, sigmoid
 
 __all__ = ["Step", "Derivation", "StepFailed", "CheckReport", "show", "Sizes", "SIZES",
@@ -63,21 +65,21 @@ class CheckRow:
     """One verified equality ``left = right`` and how it was decided."""
     left: str
     right: str
-    verdict: Verdict
+    comparison: Comparison
 
     def __str__(self):
-        v = self.verdict
+        v = self.comparison
         return f"{self.left} = {self.right}: {v.how}, {_diff_text(v)}"
 
 
-def _diff_text(verdict):
+def _diff_text(comparison):
     # Only the order of magnitude: the last bits of exp() differ between machines,
     # and the stored report must not (nbval compares it).
-    if verdict.method == "symbolic":
+    if comparison.method == "symbolic":
         return "exact"
-    if verdict.maxdiff == 0:
+    if comparison.maxdiff == 0:
         return "max diff 0"
-    return f"max diff < 1e{math.floor(math.log10(verdict.maxdiff)) + 1}"
+    return f"max diff < 1e{math.floor(math.log10(comparison.maxdiff)) + 1}"
 
 
 @dataclass
@@ -167,19 +169,19 @@ class Derivation:
         """Verify every equality; return a :class:`CheckReport` or raise :class:`StepFailed`."""
         sampler, cache, rows = None, {}, []
         for index, a, b, left, right in self._pairs():
-            verdict = shape_verdict(a, b)
-            if verdict is None and prove_equal(a, b, self.max_ops):
-                verdict = Verdict(True, "symbolic")
-            if verdict is None:
+            comparison = shape_comparison(a, b)
+            if comparison is None and prove_equal(a, b, self.max_ops):
+                comparison = Comparison(True, "symbolic")
+            if comparison is None:
                 if sampler is None:   # one set of points for the whole chain
                     sampler = Sampler(self._free_symbols(), self.points, self.seed)
                 for x in (a, b):   # each step is compiled and evaluated once
                     if id(x) not in cache:
                         cache[id(x)] = sampler.evaluate(x)
-                verdict = numeric_verdict(cache[id(a)], cache[id(b)], sampler)
-            if not verdict.equal:
-                raise self._failure(index, left, right, verdict.counterexample)
-            rows.append(CheckRow(left, right, verdict))
+                comparison = numeric_comparison(cache[id(a)], cache[id(b)], sampler)
+            if not comparison.equal:
+                raise self._failure(index, left, right, comparison.counterexample)
+            rows.append(CheckRow(left, right, comparison))
         self._check_shape()
         return CheckReport(self.label, rows)
 

@@ -50,7 +50,7 @@ class Counterexample:
 
 
 @dataclass
-class Verdict:
+class Comparison:
     """Outcome of :func:`compare_values`: equal or not, how it was decided, and why."""
     equal: bool
     method: str                  # "symbolic", "numeric" or "shape"
@@ -179,7 +179,7 @@ class Sampler:
         return np.stack(cols_, axis=1).reshape(self.points, rows, cols)
 
 
-def numeric_verdict(a_vals, b_vals, sampler, rtol=RTOL):
+def numeric_comparison(a_vals, b_vals, sampler, rtol=RTOL):
     """Compare two evaluations from the same :class:`Sampler` point by point."""
     diff = np.abs(a_vals - b_vals)
     scale = np.maximum(1.0, np.maximum(np.abs(a_vals), np.abs(b_vals)).max(axis=(1, 2)))
@@ -187,7 +187,7 @@ def numeric_verdict(a_vals, b_vals, sampler, rtol=RTOL):
     bad = ~finite | (np.nan_to_num(diff, nan=np.inf).max(axis=(1, 2)) > rtol * scale)
     maxdiff = float(np.nan_to_num(diff, nan=np.inf).max()) if diff.size else 0.0
     if not bad.any():
-        return Verdict(True, "numeric", maxdiff, None, sampler.points)
+        return Comparison(True, "numeric", maxdiff, None, sampler.points)
     p = int(np.argmax(bad))
     worst = np.unravel_index(int(np.argmax(np.nan_to_num(diff[p], nan=np.inf))), diff[p].shape)
     lhs, rhs = a_vals[p], b_vals[p]
@@ -196,31 +196,31 @@ def numeric_verdict(a_vals, b_vals, sampler, rtol=RTOL):
     else:
         index = tuple(int(i) for i in worst)
     reason = "values differ" if finite[p] else "a side is not a finite real number"
-    return Verdict(False, "numeric", maxdiff, Counterexample(sampler.point(p), lhs, rhs, reason, index),
+    return Comparison(False, "numeric", maxdiff, Counterexample(sampler.point(p), lhs, rhs, reason, index),
                    sampler.points)
 
 
-def shape_verdict(a, b):
-    """A failing :class:`Verdict` if the shapes differ, else None."""
+def shape_comparison(a, b):
+    """A failing :class:`Comparison` if the shapes differ, else None."""
     sa, sb = shape_of(a), shape_of(b)
     if sa == sb:
         return None
     name = lambda s: "a scalar" if s == () else f"a {s[0]} x {s[1]} matrix"
-    return Verdict(False, "shape", float("inf"),
+    return Comparison(False, "shape", float("inf"),
                    Counterexample(None, sa, sb, f"shapes differ: {name(sa)} against {name(sb)}"))
 
 
 def compare_values(a, b, points=20, seed=0, max_ops=MAX_OPS):
-    """Decide ``a == b`` for two SymPy scalars or matrices; returns a :class:`Verdict`."""
+    """Decide ``a == b`` for two SymPy scalars or matrices; returns a :class:`Comparison`."""
     a, b = as_sympy("a", a), as_sympy("b", b)
-    failed = shape_verdict(a, b)
+    failed = shape_comparison(a, b)
     if failed:
         return failed
     if prove_equal(a, b, max_ops):
-        return Verdict(True, "symbolic")
+        return Comparison(True, "symbolic")
     free = set().union(*(e.free_symbols for e in (a, b)))
     sampler = Sampler(free, points, seed)
-    return numeric_verdict(sampler.evaluate(a), sampler.evaluate(b), sampler)
+    return numeric_comparison(sampler.evaluate(a), sampler.evaluate(b), sampler)
 
 
 def equivalent(expr_a, expr_b, points=20, seed=0):
@@ -229,8 +229,8 @@ def equivalent(expr_a, expr_b, points=20, seed=0):
     For grading written answers: build both sides with SymPy at the concrete
     sizes of :mod:`derivations.symbolic.symbols` (never from a string). Shapes must match.
     """
-    verdict = compare_values(expr_a, expr_b, points, seed)
-    return verdict.equal, verdict.counterexample
+    comparison = compare_values(expr_a, expr_b, points, seed)
+    return comparison.equal, comparison.counterexample
 
 
 def equivalent_up_to_transpose(expr_a, expr_b, points=20, seed=0):

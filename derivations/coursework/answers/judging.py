@@ -21,7 +21,8 @@ import sympy as sp
 from ...symbolic.equality import shape_of
 from ...symbolic.symbols import SIZES, Sizes, grad, naive_softmax_symbols, neg_sampling_symbols, sigmoid
 from .. import sandbox
-from ..verdicts import CORRECT, ERROR, MEANING, TRANSPOSE, UNDECIDED, WRONG, Verdict, judge_readings, weakest
+from ..verdicts import (CORRECT, ERROR, MEANING, TRANSPOSE, UNDECIDED, WRONG, Verdict,
+                        judge_readings, weakest)
 from .latex import AnswerError, AnswerSyntaxError, parse
 from .notation import World, read
 
