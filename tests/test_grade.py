@@ -1,15 +1,30 @@
-"""The autograder against adversarial submissions: each failure costs its own part only."""
+"""The autograder against broken submissions: each failure costs its own part only; the rubric.
+
+Hostile submissions (escaping the sandbox, copying the reference, harming the
+run) are in tests/test_hostile_submissions.py.
+"""
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
-from derivations.coursework import grade
+from derivations.coursework import grade, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_sandbox():
+    """Skip where bubblewrap cannot run, except in CI (CI=true), where that is a failure."""
+    reason = sandbox.available()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"the grading sandbox must work in CI: {reason}")
+        pytest.skip(f"no grading sandbox here: {reason}")
 
 # A correct submission written for this test (loops, not the reference's vectorised form).
 GOOD_NAIVE = '''
@@ -73,6 +88,14 @@ BROKEN = {   # what replaces the naive function's last line
     "wrongloss": "    return loss + 0.5, U @ delta, np.outer(v_c, delta)",
     "fork": "    import os\n    os.fork()\n    while True:\n        pass",
 }
+RUBRIC = {   # answers that are partly right: (body, points of the naive part they earn)
+    "transposed": "    return loss, U @ delta, np.outer(delta, v_c)",
+    "zerograds": "    return loss, 0 * v_c, 0 * U",
+    "lossonly": "    return loss,",
+    "intgrads": "    return loss, (U @ delta).astype(int), np.outer(v_c, delta)",
+    "rowvector": "    return loss, (U @ delta)[None, :], np.outer(v_c, delta)",
+    "lossarray": "    return np.array([loss]), U @ delta, np.outer(v_c, delta)",
+}
 
 
 def notebook(path, naive, extra_cells=()):
@@ -89,6 +112,7 @@ def notebook(path, naive, extra_cells=()):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    require_sandbox()
     folder = tmp_path_factory.mktemp("class")
     notebook(folder / "good.ipynb", GOOD_NAIVE, [
         "while True:\n    pass",                              # top-level statements are never run
@@ -102,7 +126,9 @@ def graded(tmp_path_factory):
     (folder / "imports_reference.py").write_text(
         "from derivations import naive_softmax_loss_and_gradient, neg_sampling_loss_and_gradient\n")
     (folder / "garbage.ipynb").write_text("{not json")
-    report = grade.grade(grade.find_submissions([folder]), limits=grade.Limits(seconds=6, memory_mb=1024))
+    for name, body in RUBRIC.items():
+        notebook(folder / f"{name}.ipynb", GOOD_NAIVE.replace(FINAL, body))
+    report = grade.grade(grade.find_submissions([folder]), limits=sandbox.Limits(seconds=6, memory_mb=1024))
     return {Path(k).stem: {r.part: r for r in rows} for k, rows in report.items()}, report, folder
 
 
@@ -133,14 +159,51 @@ def test_failure_reasons_are_reported(graded):
     assert "segmentation fault" in reasons["segfault"]
     assert "MemoryError" in reasons["hugealloc"] or "MemoryError" in reasons["greedy"]
     assert "ValueError: oops" in reasons["raises"]
-    assert "gradcheck" in reasons["wronggrad"] and "loss" not in reasons["wronggrad"]
-    assert "exp(-J)" in reasons["wrongloss"]
+    assert "grad_U: matches the reference" in reasons["wronggrad"] and "gradcheck" in reasons["wronggrad"]
+    assert "loss:" not in reasons["wronggrad"]
+    assert "loss: matches the reference" in reasons["wrongloss"]
+    assert "not awarded: the loss does not match the reference" in reasons["wrongloss"]
+    assert "time limit" in reasons["fork"]
 
 
 def test_wrong_gradient_keeps_the_loss_points(graded):
     scores, _, _ = graded
     r = scores["wronggrad"]["naive_softmax"]
-    assert 0 < r.score < r.points
+    assert r.score == 7, r.failures          # all but grad_U against the reference (2) and its gradcheck (1)
+
+
+def test_a_wrong_loss_earns_no_identity_or_gradcheck_points(graded):
+    """The gate: identities and gradchecks count only once the loss matches the reference."""
+    scores, _, _ = graded
+    r = scores["wrongloss"]["naive_softmax"]
+    assert r.score == 4, r.failures          # the two gradients against the reference, nothing else
+
+
+# The stated rubric (book/instructors.md): naive softmax is loss 2, grad_v_c 2, grad_U 2 against
+# the reference, then identities 1 + 0.5 + 0.5 and gradchecks 1 + 1, gated on the loss.
+RUBRIC_SCORES = {
+    "transposed": 2 + 2 + 1 + 2 + 1,        # grad_U right only transposed: half its 2; its gradcheck 0
+    "zerograds": 2 + 2,                     # the loss and its identities; never full marks
+    "lossonly": 0,                          # one value where three are due: nothing can be judged
+    "intgrads": 2 + 2 + 2 + 1,              # grad_v_c of an integer dtype: its two checks lost
+    "rowvector": 2 + 1 + 2 + 2 + 1,         # grad_v_c as a 1 x d row: half; its gradcheck 0
+    "lossarray": 0 + 2 + 2,                 # a loss of shape (1,) is not the scalar asked for
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUBRIC))
+def test_partial_credit_follows_the_rubric(graded, name):
+    scores, _, _ = graded
+    r = scores[name]["naive_softmax"]
+    assert r.score == RUBRIC_SCORES[name], (name, r.failures)
+    assert scores[name]["neg_sampling"].score == 10
+
+
+def test_reference_points_are_hidden_and_seeded():
+    """The comparison points come from the seed: another seed, other points."""
+    a, b = grade.naive_softmax_part(1), grade.naive_softmax_part(2)
+    assert not np.allclose(a.hidden[0][0], b.hidden[0][0])
+    assert all(np.allclose(x, y) for x, y in zip(a.hidden[0][0], grade.naive_softmax_part(1).hidden[0][0]))
 
 
 def test_reference_imported_from_the_package_earns_nothing(graded):
@@ -155,14 +218,16 @@ def test_written_answers_graded_from_literals(graded):
     good = scores["good"]
     assert good["(b)"].score == good["(b)"].points
     assert good["(d)"].score == good["(d)"].points / 2          # transposed: half
-    assert good["(f)"].score == 0 and "position" in good["(f)"].failures[0]
+    assert good["(f)"].score == 0 and good["(f)"].failures
     assert good["(a)"].score == 0
     assert not (folder / "PWNED").exists() and not Path("PWNED").exists()
 
 
 def test_unreadable_submission_scores_zero(graded):
-    scores, _, _ = graded
+    scores, report, _ = graded
     assert all(r.score == 0 for r in scores["garbage"].values())
+    assert "not a notebook: not JSON" in scores["garbage"]["naive_softmax"].failures[0]
+    assert [r.part for r in next(rows for k, rows in report.items() if k.endswith("garbage.ipynb"))] == report.columns
 
 
 def test_table_and_csv(graded, tmp_path):
@@ -185,23 +250,39 @@ def test_cli(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     row = next(line for line in out.stdout.splitlines() if line.startswith("bob"))
+    assert "sandbox" not in out.stderr
     assert row.split()[1:3] == ["10/10", "10/10"], out.stdout
     assert (tmp_path / "g.csv").read_text().count("\n") == 2
 
 
 def test_every_exercise_function_has_grading_tests():
-    """Each function whose body is a solution region in derivations/*.py (not the derivation
+    """Each function whose body is a solution region in derivations/**/*.py (not the derivation
     parts, which are graded as written answers) must be a graded part."""
     from derivations.coursework.edition import strip_regions
     from derivations.coursework.answers import REFERENCES
     graded_functions = {p.function for p in grade.default_parts()}
     assert set(grade.WRITTEN_ANSWER_FUNCTIONS.values()) <= set(REFERENCES) | set("abcdefghi")
     graded_functions |= set(grade.WRITTEN_ANSWER_FUNCTIONS)
-    for path in (ROOT / "derivations").glob("*.py"):
+    owners = set()
+    for path in (ROOT / "derivations").rglob("*.py"):
+        if "parts" in path.relative_to(ROOT / "derivations").parts:
+            continue
         _, regions = strip_regions(path.read_text(), path.name)
-        for r in regions:
-            if r.kind == "code" and r.owner:
-                assert r.owner in graded_functions, f"{path.name}: {r.owner} has no grading tests"
+        owners |= {(path.name, r.owner) for r in regions if r.kind == "code" and r.owner}
+    assert {f for _, f in owners} >= {"naive_softmax_loss_and_gradient", "neg_sampling_batch_loss_and_gradient"}
+    for name, owner in owners:
+        assert owner in graded_functions, f"{name}: {owner} has no grading tests"
+
+
+def test_every_part_has_a_reference_and_the_rubric_adds_up():
+    for part in grade.default_parts():
+        assert callable(part.reference_function())
+        names = [c.name for c in part.checks]
+        assert names[0] == "loss: matches the reference" and len(set(names)) == len(names)
+        refs = [c for c in part.checks if isinstance(c, grade.ReferenceCheck)]
+        assert [c.output for c in refs] == [0, 1, 2]
+        assert sum(c.points for c in refs) >= part.points / 2          # most points need the reference
+    assert [p.points for p in grade.PARTS] == [10, 10, 5, 5]
 
 
 def test_instructor_page_lists_the_points():
@@ -220,7 +301,7 @@ def test_instructor_page_lists_the_points():
 
 
 def test_reference_implementations_pass_every_part():
-    """The hidden-point checks accept the book's own functions (without comparing to them)."""
+    """Every check accepts the book's own functions."""
     import derivations
     import derivations.training.trainer
     for part in grade.default_parts():
@@ -229,6 +310,22 @@ def test_reference_implementations_pass_every_part():
 
 
 def test_assert_part_reports_failures():
-    # A constant loss with zero gradients passes every gradcheck; the loss identities catch it.
-    with pytest.raises(AssertionError, match=r"exp\(-J\(o\)\) = 6, must be 1"):
+    # A constant loss with zero gradients would pass every gradcheck: the reference catches it.
+    with pytest.raises(AssertionError, match=r"loss: matches the reference: differs"):
         grade.assert_part("naive_softmax", lambda v_c, o, U: (0.0, v_c * 0, U * 0))
+
+
+def test_assert_part_without_a_reference_runs_the_other_checks(monkeypatch, capsys):
+    """In the student edition (reference stripped) the notebook check still runs what needs no reference."""
+    from derivations.core import losses
+
+    def stripped(*args):
+        raise NotImplementedError("naive_softmax_loss_and_gradient is not written yet")
+    mine = losses.naive_softmax_loss_and_gradient
+    monkeypatch.setattr(losses, "naive_softmax_loss_and_gradient", stripped)
+    assert grade.assert_part("naive_softmax", mine) == 4          # identities 2, gradchecks 2
+    assert "need no reference pass" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="exp"):
+        grade.assert_part("naive_softmax", lambda v_c, o, U: (0.0, v_c * 0, U * 0))
+    with pytest.raises(grade.ReferenceMissing, match="student edition"):
+        grade.grade([], parts=[grade.naive_softmax_part()], written=False, unsafe=True)

@@ -101,3 +101,11 @@ def test_autograde_scores_a_correct_and_an_empty_submission(course):
     graded = json.loads((course / "autograded" / "alice" / "ps1" / "assignment.ipynb").read_text())
     passed = [o for c in graded["cells"] for o in c.get("outputs", []) if "checks pass" in "".join(o.get("text", ""))]
     assert len(passed) == len(grade.default_parts())
+
+
+def test_assignment_imports_no_private_name():
+    """Students copy the assignment's imports: every name they use from the package is public."""
+    from tests.test_suite_rules import private_uses
+    cells = [c.source for c in assignment_notebook().cells if c.cell_type == "code"]
+    assert "from derivations.training.trainer import check_batch" in cells[0]
+    assert [p for source in cells for p in private_uses(source)] == []

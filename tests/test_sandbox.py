@@ -293,3 +293,10 @@ def test_run_checks_its_arguments(tmp_path):
         run(tmp_path / "w.py", {}, package=tmp_path)
     with pytest.raises(TypeError, match="limits must be a Limits"):
         run(tmp_path / "w.py", {}, limits=10)
+
+
+def test_deeply_nested_output_is_a_problem_not_a_crash(tmp_path):
+    script = tmp_path / "nested.py"
+    script.write_text("import sys\nsys.stdout.write('[' * 200000)\n")
+    result, problem = sandbox.run(script, {}, sandbox.Limits(seconds=5), isolate=sandbox.available() is None)
+    assert result is None and "without reporting results" in problem

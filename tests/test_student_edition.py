@@ -124,6 +124,37 @@ def test_student_package_imports_stubs_and_checks_students_code(built, tmp_path)
         assert not [ln for ln in path.read_text().splitlines() if ln.strip() == edition.BEGIN], path
 
 
+def test_instructor_only_files_are_absent_and_fingerprinted(built):
+    """The handwritten seed's data and grader never ship; their text is scanned for like a solution,
+    in every file of the package whatever its type (.yml, .json, .txt included)."""
+    out, _, chunks, _ = built
+    pkg = out / "derivations"
+    assert not (pkg / "coursework" / "handwritten.py").exists() and not (pkg / "coursework" / "data").exists()
+    origins = {o.split(":")[0] for o in chunks.values()}
+    assert {"derivations/coursework/handwritten.py", "derivations/coursework/data/handwritten_seed.yml"} <= origins
+    assert all(student.scanned(p) for p in pkg.rglob("*") if p.is_file())
+    assert (pkg / "coursework" / "answers" / "judging.py").exists()        # the checker ships by default
+
+
+def test_edition_without_the_written_checker(tmp_path):
+    """`make student WRITTEN_CHECKER=no`: the checker is a stub; the rest of the edition is unchanged."""
+    out = tmp_path / "student"
+    student.build(ROOT, out, execute=False, html_book=False, quiet=True, written_checker=False)
+    answers = out / "derivations" / "coursework" / "answers"
+    assert [p.name for p in answers.iterdir()] == ["__init__.py"]
+    assert "no written-answer checker" in (answers / "__init__.py").read_text()
+    assert not (out / "derivations" / "coursework" / "answer_worker.py").exists()
+    assert (out / "notebooks" / "assignment.ipynb").exists()
+
+
+def test_make_student_passes_the_setting():
+    dry = subprocess.run(["make", "-n", "student", "WRITTEN_CHECKER=no"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert "derivations.coursework.student" in dry.stdout and "--no-written-checker" in dry.stdout
+    dry = subprocess.run(["make", "-n", "student"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "derivations.coursework.student" in dry.stdout and "--no-written-checker" not in dry.stdout
+
+
 def test_instructor_pages_are_not_in_the_student_book(built):
     out, _, _, _ = built
     assert not list((out / "html").rglob("instructors.html"))
@@ -266,6 +297,8 @@ def test_notebook_rules():
 
 def test_untouched_assignment_grades_to_zero_naming_each_function(built):
     from derivations.coursework import grade
+    from tests.test_grade import require_sandbox
+    require_sandbox()
     out, _, _, _ = built
     report = grade.grade([out / "notebooks" / "assignment.ipynb"], written=False)
     rows = next(iter(report.values()))

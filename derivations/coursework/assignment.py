@@ -27,7 +27,7 @@ IMPORTS = """import numpy as np
 from derivations.core.arguments import as_word_index, as_word_indices, check_v_c_U
 from derivations.core.functions import log_sigmoid, log_softmax, sigmoid, softmax
 from derivations.core.gradcheck import check_gradients
-from derivations.training.trainer import _check_batch
+from derivations.training.trainer import check_batch
 from derivations.coursework.answers import check_answer"""
 
 

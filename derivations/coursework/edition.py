@@ -15,6 +15,14 @@ How a source marks a solution (README "Coursework", book/instructors.md):
   raises ``NotImplementedError`` naming what the cell defined.
 * Every code cell's outputs are dropped (the student build re-executes against
   the student package, so no output can carry a reference result).
+* **Files**: :data:`INSTRUCTOR_ONLY` never leave the instructor's package (the
+  handwritten seed's formulas and their grader); with ``written_checker=False``
+  the written-answer checker is replaced by a stub too (:data:`WRITTEN_CHECKER`).
+
+:func:`strip_package` is the one stripper of the ``derivations`` package: the
+student edition (:mod:`derivations.coursework.student`) and the autograder's
+sandbox (:mod:`derivations.coursework.grade`) both use it, so what a student
+downloads and what a submission runs against are the same files.
 
 :func:`fingerprints` derives, from the *source* regions and tagged cells, the
 distinctive lines, strings and words that must not survive anywhere in the
@@ -24,8 +32,11 @@ import ast
 import copy
 import io
 import json
+import os
 import re
+import shutil
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 
 BEGIN = "### BEGIN SOLUTION"
@@ -289,6 +300,24 @@ def normalize(text):
     return " ".join(text.split())
 
 
+def _literals(text):
+    """The string literals of Python source ``text`` (our own source, never student text), split like math."""
+    found = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING:
+                try:
+                    lit = ast.literal_eval(tok.string)
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(lit, str):
+                    found.add(normalize(lit))
+                    found.update(normalize(p) for p in re.split(r"\\\\|&=|=", lit))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass                                    # the literals before the error still count
+    return found
+
+
 def _chunks(region):
     """Candidate fingerprints of one region: lines, comments, string literals, math."""
     texts = [region.text] + region.outputs
@@ -304,19 +333,9 @@ def _chunks(region):
             chunks.add(normalize(math))
             chunks.update(normalize(p) for p in re.split(r"\\\\|&=|=", math))
     if region.kind in ("code", "code-cell"):
-        try:
-            for tok in tokenize.generate_tokens(io.StringIO(region.text).readline):
-                if tok.type == tokenize.STRING:
-                    try:      # a literal of our own source (never student text): its value
-                        lit = ast.literal_eval(tok.string)
-                    except (ValueError, SyntaxError):
-                        continue
-                    if not isinstance(lit, str):
-                        continue
-                    chunks.add(normalize(lit))
-                    chunks.update(normalize(p) for p in re.split(r"\\\\|&=|=", lit))
-        except (tokenize.TokenError, IndentationError, SyntaxError):
-            pass
+        with warnings.catch_warnings():          # "\e" in a data file's LaTeX is no news
+            warnings.simplefilter("ignore", DeprecationWarning)
+            chunks |= _literals(region.text)
     # Math is dense: a short chunk with LaTeX in it (U(\hat{y}-y)) is already distinctive.
     return {c for c in chunks if len(c.replace(" ", "")) >= MIN_CHARS
             or (len(c.replace(" ", "")) >= MIN_MATH_CHARS and re.search(r"\\[A-Za-z]|[_^]", c))}
@@ -353,3 +372,93 @@ def fingerprints(regions, public_text):
                 if _stem(w) not in public_stems:
                     words.setdefault(w.lower(), f"{r.origin}:{r.start}")
     return chunks, words
+
+
+# ------------------------------------------------------------------ the package
+
+# Paths under derivations/ that never ship to students, whatever the edition: the handwritten
+# seed's formulas (data; graded by the shipped engine they would earn most written points for
+# no work) and the module that grades them. Fingerprinted like solutions by the student build.
+INSTRUCTOR_ONLY = ("coursework/handwritten.py", "coursework/data")
+# The written-answer checker: a self-check oracle by design (book/instructors.md says what it
+# reveals). ``written_checker=False`` (``make student WRITTEN_CHECKER=no``) ships a stub instead.
+WRITTEN_CHECKER = ("coursework/answers", "coursework/answer_worker.py")
+ANSWERS_STUB = '''"""The written-answer checker is not part of this edition of the package.
+
+Your instructor built the student edition without it (``make student WRITTEN_CHECKER=no``).
+Type each final formula as the assignment asks, ``check_answer("b", r"...")``: the grader reads
+the two string literals from your notebook and checks them when it grades your work.
+"""
+REFERENCES = {}
+
+
+class AnswerError(ValueError):
+    """What the full checker raises on bad input (kept so that code catching it still runs)."""
+
+
+def check_answer(part, latex, *args, **kwargs):
+    """Record nothing and check nothing: say so (the grader reads the call from the notebook)."""
+    print(f"({part}) not checked here: this edition has no written-answer checker; "
+          "your formula is checked when your notebook is graded")
+'''
+_STRIPPERS = {".py": strip_regions, ".js": strip_js_regions}
+_MARKER_LINE = re.compile(rf"^\W*(?:{re.escape(BEGIN)}|{re.escape(END)})\W*$", re.M)
+
+
+def _left_out(rel, written_checker):
+    """Whether ``rel`` (a path relative to ``derivations/``, POSIX) is left out of the copy."""
+    dropped = INSTRUCTOR_ONLY + (() if written_checker else WRITTEN_CHECKER)
+    return any(rel == d or rel.startswith(d + "/") for d in dropped)
+
+
+def strip_package(src_root, dest, written_checker=True):
+    """Write ``dest/derivations``: ``src_root/derivations`` without any solution; return the regions removed.
+
+    Every file is looked at, whatever its type: ``.py`` and ``.js`` solution regions
+    are stripped (:func:`strip_regions`, :func:`strip_js_regions`); a marker line in
+    any other file is a :class:`MarkerError` (markers belong in code), as is an
+    unbalanced marker anywhere. :data:`INSTRUCTOR_ONLY` files are left out; with
+    ``written_checker=False`` the written-answer checker is left out as well and
+    ``coursework/answers`` becomes a stub whose ``check_answer`` says it is absent.
+    Caches (``__pycache__``, ``*.pyc``) are not copied. ``dest/derivations`` must not exist.
+    """
+    src = os.path.join(os.fspath(src_root), "derivations")
+    out = os.path.join(os.fspath(dest), "derivations")
+    if not os.path.isdir(src):
+        raise FileNotFoundError(f"no derivations/ package in {src_root}")
+    regions = []
+    for here, dirs, files in os.walk(src):
+        rel_dir = os.path.relpath(here, src).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not _left_out(rel_dir + d, written_checker))
+        os.makedirs(os.path.join(out, rel_dir), exist_ok=True)
+        for name in sorted(files):
+            rel = rel_dir + name
+            if name.endswith(".pyc") or _left_out(rel, written_checker):
+                continue
+            origin, target = f"derivations/{rel}", os.path.join(out, rel)
+            with open(os.path.join(here, name), "rb") as f:
+                raw = f.read()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:           # not text: no marker can hide in it
+                text = None
+            if text is not None and (BEGIN in text or END in text):
+                strip = _STRIPPERS.get(os.path.splitext(name)[1])
+                if strip is not None:
+                    text, found = strip(text, origin)
+                    regions += found
+                elif _MARKER_LINE.search(text):
+                    line = text.count("\n", 0, _MARKER_LINE.search(text).start()) + 1
+                    raise MarkerError(f"{origin}:{line}: solution markers belong in .py or .js files "
+                                      f"(or a notebook), not in a {os.path.splitext(name)[1] or 'plain'} file")
+                raw = text.encode("utf-8")
+            with open(target, "wb") as f:
+                f.write(raw)
+            shutil.copymode(os.path.join(here, name), target)
+    if not written_checker:
+        stub = os.path.join(out, "coursework", "answers")
+        os.makedirs(stub, exist_ok=True)
+        with open(os.path.join(stub, "__init__.py"), "w", encoding="utf-8") as f:
+            f.write(ANSWERS_STUB)
+    return regions

@@ -324,7 +324,7 @@ def _execute(cmd, request, limits, isolate):
         return None, SIGNALS.get(name, f"killed by {name}")
     try:
         result = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # malformed, or nested deep enough to exhaust the parser
         result = None
     if not isinstance(result, dict):
         return None, f"the process exited (status {status}) without reporting results"

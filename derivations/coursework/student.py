@@ -5,11 +5,14 @@ Produces ``_build/student/``:
 * ``html/``        the book built from the student sources (solutions absent);
 * ``notebooks/``   the chapters with each solution replaced by a stub (no outputs), and
                    ``assignment.ipynb`` (:mod:`derivations.coursework.assignment`), the notebook students submit;
-* ``derivations/`` the package without the reference implementations.
+* ``derivations/`` the package without the reference implementations, the handwritten
+                   seed's data and grader, and (``--no-written-checker``) the written-answer checker.
 
 How (see :mod:`derivations.coursework.edition` for the marking rules):
 
-1. copy the book's sources into ``_build/student-src/`` and strip them there;
+1. copy the book's sources into ``_build/student-src/`` and strip them there; the package
+   is written there by :func:`derivations.coursework.edition.strip_package`, the one
+   stripper the autograder uses too;
 2. execute each student notebook with ``PYTHONPATH`` set to the student
    sources, so ``import derivations`` finds the stripped package, never the
    reference one. Errors are *allowed*: a cell that needs an unwritten function
@@ -19,7 +22,8 @@ How (see :mod:`derivations.coursework.edition` for the marking rules):
 3. build the HTML with Jupyter Book from those executed copies (its own
    execution off), without the "For instructors" part and the chapters
    in ``EXCLUDED_CHAPTERS``;
-4. scan everything produced for fingerprints of every solution region and
+4. scan everything produced (every file of the package, whatever its type) for
+   fingerprints of every solution region and of every instructor-only file, and
    fail if one survives (``tests/test_student_edition.py`` repeats the scan).
 """
 import argparse
@@ -37,7 +41,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from .edition import BEGIN, END, SOLUTION_TAG, MarkerError, Region, fingerprints, normalize, output_text, strip_js_regions, strip_regions, student_notebook
+from .edition import (BEGIN, END, INSTRUCTOR_ONLY, SOLUTION_TAG, MarkerError, Region, fingerprints, normalize,
+                      output_text, strip_js_regions, strip_package, student_notebook)
 
 ROOT = Path(__file__).resolve().parents[2]
 COPY_IGNORE = shutil.ignore_patterns("node_modules", ".ipynb_checkpoints", "_build", "__pycache__",
@@ -67,29 +72,50 @@ def excluded_regions(root):
     return regions
 
 
-def strip_tree(src):
-    """Strip every source under ``src`` in place; return the solution regions found.
+def instructor_only_regions(root):
+    """Every file of :data:`~derivations.coursework.edition.INSTRUCTOR_ONLY`, as solution regions.
+
+    The student package leaves them out; their fingerprints prove no copy of them
+    survives anywhere in the build (a YAML data file included).
+    """
+    regions = []
+    for rel in INSTRUCTOR_ONLY:
+        top = root / "derivations" / rel
+        for path in sorted([top] if top.is_file() else top.rglob("*") if top.is_dir() else []):
+            if path.is_file() and "__pycache__" not in path.parts:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                regions.append(Region(path.relative_to(root).as_posix(), 1, text, "", "code"))
+    return regions
+
+
+def instructor_only_fingerprints(root, public):
+    """:func:`~derivations.coursework.edition.fingerprints` of the instructor-only files.
+
+    Bare names (``one_minus_sigma``) are not content: the data refers to the book's
+    functions by name, and the stripped package names them too (in its stubs).
+    """
+    chunks, words = fingerprints(instructor_only_regions(root), public)
+    return {c: o for c, o in chunks.items() if not re.fullmatch(r"[\w.]+", c)}, words
+
+
+def strip_tree(src, root=ROOT, written_checker=True):
+    """Strip the book copied under ``src`` in place and write ``src/derivations`` from ``root``'s
+    package (:func:`~derivations.coursework.edition.strip_package`); return the solution regions found.
 
     The excluded chapters are deleted from ``src`` first.
     """
     for chapter in EXCLUDED_CHAPTERS:
         (src / f"{chapter}.ipynb").unlink()
-    regions = []
-    for path in sorted((src / "derivations").rglob("*.py")):
-        rel = path.relative_to(src).as_posix()
-        text = path.read_text(encoding="utf-8")
-        if BEGIN in text or END in text:
-            new, found = strip_regions(text, rel)
-            path.write_text(new, encoding="utf-8")
-            regions += found
+    if (src / "derivations").exists():
+        shutil.rmtree(src / "derivations")
+    regions = strip_package(root, src, written_checker=written_checker)
     for path in sorted((src / "book").rglob("*.ipynb")):
         rel = path.relative_to(src).as_posix()
         nb = json.loads(path.read_text(encoding="utf-8"))
         new, found = student_notebook(nb, rel)
         path.write_text(json.dumps(new, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         regions += found
-    for path in sorted(p for top in ("book", "derivations") for p in (src / top).rglob("*.js")
-                       if "_vendor" not in p.parts):
+    for path in sorted(p for p in (src / "book").rglob("*.js") if "_vendor" not in p.parts):
         text = path.read_text(encoding="utf-8")
         if BEGIN in text:
             new, found = strip_js_regions(text, path.relative_to(src).as_posix())
@@ -106,16 +132,19 @@ def public_text(root):
     """The text of the sources *outside* every solution, computed independently of the stripper.
 
     Every text file of ``book/`` and ``derivations/`` counts (Python, notebooks'
-    untagged cells, Markdown, YAML data, JavaScript, CSS); fingerprints are the
-    parts of solutions that occur nowhere here.
+    untagged cells, Markdown, YAML data, JavaScript, CSS) except the excluded
+    chapters and the instructor-only files; fingerprints are the parts of
+    solutions that occur nowhere here.
     """
     parts = []
     region = re.compile(rf"{re.escape(BEGIN)}.*?{re.escape(END)}", re.S)
+    private = [root / "derivations" / rel for rel in INSTRUCTOR_ONLY]
     for top in ("book", "derivations"):
         for path in sorted((root / top).rglob("*")):
             if (not path.is_file() or path.suffix not in PUBLIC_SUFFIXES
                     or {"node_modules", "_build", "__pycache__", ".ipynb_checkpoints"} & set(path.parts)
-                    or path.relative_to(root).with_suffix("").as_posix() in EXCLUDED_CHAPTERS):
+                    or path.relative_to(root).with_suffix("").as_posix() in EXCLUDED_CHAPTERS
+                    or any(path == p or p in path.parents for p in private)):
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
             if path.suffix == ".ipynb":
@@ -152,7 +181,7 @@ def copy_sources(root, src):
         shutil.rmtree(src)
     src.mkdir(parents=True)
     shutil.copytree(root / "book", src / "book", ignore=COPY_IGNORE)
-    shutil.copytree(root / "derivations", src / "derivations", ignore=COPY_IGNORE)
+    # derivations/ is not copied: strip_tree writes it with edition.strip_package.
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, src / name)
     # The build typesets math with book/_vendor's mathjax-full (book/_ext/w2v_math.py): link
@@ -255,7 +284,14 @@ def execute_all(paths, src, timeout, cache=None):
             os.environ["PYTHONPATH"] = env_path
 
 
-TEXT_SUFFIXES = {".html", ".js", ".json", ".ipynb", ".py", ".txt", ".md", ".css", ".svg", ".yml", ".inv", ""}
+TEXT_SUFFIXES = {".html", ".js", ".json", ".ipynb", ".py", ".txt", ".md", ".css", ".svg", ".yml", ".yaml",
+                 ".inv", ".csv", ".toml", ".cfg", ".ini", ".tex", ".xml", ""}
+
+
+def scanned(path):
+    """Whether :func:`scan` reads ``path``: any file of a ``derivations`` package (whatever its
+    type: the package is what students import and browse), else the text types above."""
+    return path.suffix in TEXT_SUFFIXES or "derivations" in path.parts
 
 
 def _views(path):
@@ -292,7 +328,7 @@ def scan(out, chunks, words, skip=("vendor",)):
     """Return ``[(fingerprint, origin, file)]`` for every fingerprint found under ``out``."""
     found = []
     for path in sorted(out.rglob("*")):
-        if not path.is_file() or path.suffix not in TEXT_SUFFIXES or any(s in path.parts for s in skip):
+        if not path.is_file() or not scanned(path) or any(s in path.parts for s in skip):
             continue
         views = _views(path)
         for chunk, origin in chunks.items():
@@ -308,14 +344,19 @@ def scan(out, chunks, words, skip=("vendor",)):
     return found
 
 
-def build(root=ROOT, out=None, execute=True, html_book=True, timeout=120, quiet=False, cache="default"):
-    """Build the student edition of ``root`` into ``out``; return ``(regions, fingerprints)``."""
+def build(root=ROOT, out=None, execute=True, html_book=True, timeout=120, quiet=False, cache="default",
+          written_checker=True):
+    """Build the student edition of ``root`` into ``out``; return ``(regions, fingerprints)``.
+
+    ``written_checker=False`` leaves the written-answer checker out of the package
+    (``make student WRITTEN_CHECKER=no``; book/instructors.md says what it reveals).
+    """
     root = Path(root).resolve()
     out = Path(out).resolve() if out else root / "_build" / "student"
     src = out.parent / "student-src"
     t0 = time.perf_counter()
     copy_sources(root, src)
-    regions = strip_tree(src)
+    regions = strip_tree(src, root, written_checker)
     excluded = excluded_regions(root)
     from .assignment import assignment_notebook
     assignment, found = student_notebook(json.loads(nbformat.writes(assignment_notebook())),
@@ -326,8 +367,9 @@ def build(root=ROOT, out=None, execute=True, html_book=True, timeout=120, quiet=
     # An excluded chapter repeats computations that other chapters show too (the
     # same counterexample, the same numbers): only what it alone shows is its own.
     ex_chunks, ex_words = fingerprints(excluded, public + "\n" + public_outputs(root))
-    chunks, words = {**ex_chunks, **chunks}, {**ex_words, **words}
-    regions += excluded
+    io_chunks, io_words = instructor_only_fingerprints(root, public)
+    chunks, words = {**io_chunks, **ex_chunks, **chunks}, {**io_words, **ex_words, **words}
+    regions += excluded + instructor_only_regions(root)
     print(f"student edition: {len(regions)} solution regions, {len(chunks)} fingerprints, "
           f"{len(words)} solution-only words")
     student_config(src)
@@ -366,8 +408,11 @@ def main(argv=None):
     ap.add_argument("--no-execute", action="store_true", help="leave the student notebooks unexecuted")
     ap.add_argument("--no-html", action="store_true", help="skip the Jupyter Book build")
     ap.add_argument("--timeout", type=int, default=120, help="per-cell timeout in seconds")
+    ap.add_argument("--no-written-checker", action="store_true",
+                    help="leave the written-answer checker out of the student package (a stub says so)")
     args = ap.parse_args(argv)
-    build(out=args.out, execute=not args.no_execute, html_book=not args.no_html, timeout=args.timeout)
+    build(out=args.out, execute=not args.no_execute, html_book=not args.no_html, timeout=args.timeout,
+          written_checker=not args.no_written_checker)
 
 
 if __name__ == "__main__":
