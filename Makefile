@@ -14,14 +14,15 @@ BUILD := _build
 # E.g. `make test PYTEST_ARGS="-k gradcheck"` runs a subset serially.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help setup browser book test bench outputs student clean vendor
+.PHONY: help setup browser sandbox book test test-fast bench outputs student clean vendor
 
 help:
-	@echo "make book    build the HTML book into $(BUILD)/html (executes chapters, cached)"
-	@echo "make test    unit, property, notebook (nbval) and browser tests"
-	@echo "make bench   timings: book build, cached rebuild, make test, loss functions"
-	@echo "make outputs re-execute every chapter in place (refresh what nbval compares)"
-	@echo "make student the student edition in $(BUILD)/student (no solutions; see book/instructors.md)"
+	@echo "make book      build the HTML book into $(BUILD)/html (executes chapters, cached)"
+	@echo "make test      unit, property, notebook (nbval) and browser tests: the full suite CI runs"
+	@echo "make test-fast unit and property tests only (no notebooks, browser or slow tests), < 1 min"
+	@echo "make bench     timings: book build, cached rebuild, make test, loss functions"
+	@echo "make outputs   re-execute every chapter in place (refresh what nbval compares)"
+	@echo "make student   the student edition in $(BUILD)/student (no solutions; see book/instructors.md)"
 
 # The environment: re-created only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -42,7 +43,13 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# --- Offline assets (issue 7): pinned npm packages, no CDN: mathjax-full typesets the math at
+# Debian's bubblewrap: the autograder runs untrusted code (students' submissions) under bwrap.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  echo "installing Debian's bubblewrap for the autograder's sandbox"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
+# --- Offline assets: pinned npm packages, no CDN: mathjax-full typesets the math at
 # build time (book/_ext/w2v_math.py); the files pages load are shipped inside the book. ---
 # book/_vendor/package.json + package-lock.json pin them; files.txt lists the files pages load,
 # copied to $(VENDOR)/site/vendor/ (html_extra_path in _config.yml) -> _build/html/vendor/.
@@ -73,18 +80,27 @@ book: $(STAMP) vendor
 	$(BIN)/jupyter-book build . --path-output . -W --keep-going --quiet
 	@echo "Book: $(CURDIR)/$(BUILD)/html/index.html"
 
-test: $(STAMP) browser book
+test: $(STAMP) browser sandbox book
 	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)
 
-bench: $(STAMP) browser
+# The quick loop while editing, under a minute: tests/ less the browser tests and those marked
+# slow, without nbval (addopts replaced), on two workers. `make test` stays the full suite.
+test-fast: $(STAMP) sandbox vendor
+	$(BIN)/python -m pytest -c tests/pytest.ini --rootdir . -o addopts="-p no:cacheprovider -ra" \
+	  -m "not slow and not browser" -n 2 tests
+
+bench: $(STAMP) browser sandbox
 	$(BIN)/python tests/bench.py
 
 outputs: $(STAMP)
 	$(BIN)/python -m tests.execute_notebooks book
 
-# The student edition (issue 5): $(BUILD)/student/{html,notebooks,derivations}, no solution in it.
+# The student edition: $(BUILD)/student/{html,notebooks,derivations}, no solution in it.
+# `make student WRITTEN_CHECKER=no` also leaves out the written-answer checker (book/instructors.md).
+WRITTEN_CHECKER ?= yes
 student: $(STAMP) vendor
-	$(BIN)/python -m derivations.coursework.student --out $(BUILD)/student
+	$(BIN)/python -m derivations.coursework.student --out $(BUILD)/student \
+	  $(if $(filter no,$(WRITTEN_CHECKER)),--no-written-checker)
 
 clean:
 	rm -rf $(BUILD)

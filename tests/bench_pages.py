@@ -1,4 +1,4 @@
-"""Weight and speed of each published page (issue 7): `make bench` prints run().
+"""Weight and speed of each published page: `make bench` prints run().
 
 For every page of the built book (W2V_HTML, default _build/html), served from 127.0.0.1 in
 headless Debian Chromium with a cold cache and every other host blocked:
@@ -8,7 +8,7 @@ headless Debian Chromium with a cold cache and every other host blocked:
 * milliseconds from navigation start until the page's math is rendered, for pages with math:
   the math is SVG in the HTML (typeset when the book is built), so this is until the page
   has loaded (its load event is over) and its web fonts are in.
-Targets (issue 7): under 1.5 MB for a typical chapter, math rendered in under 1 s locally.
+Targets (a reader on a slow connection or an old laptop): under 1.5 MB for a typical chapter, math rendered in under 1 s locally.
 """
 import functools
 import gzip

@@ -1,4 +1,4 @@
-"""Responsiveness of the explorers (issue 4), driven programmatically.
+"""Responsiveness of the explorers, driven programmatically.
 
 Jupyter: one update = set a state trait as the page would (v_c, a u_w, K), let
 the explorer call the loss-and-gradient functions and publish ``result``, and

@@ -12,6 +12,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# A safety net under every property test's own @settings (tests/test_suite_rules.py requires
+# those to state max_examples and deadline): no deadline, since a shared CI machine's timing
+# is no property of the code; derandomized, so a run's examples are the same on every run and
+# a failure reproduces; print_blob, so a failure prints the line that replays it.
+# (pytest's --hypothesis-profile still chooses another registered profile.)
+settings.register_profile("w2v", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("w2v")
 
 ROOT = Path(__file__).resolve().parent.parent
 # The book's Sphinx extensions (w2v_html, w2v_math), importable by the tests that check them.
@@ -78,7 +87,7 @@ def page(browser):
 
 def open_page(browser, **context_options):
     """(context, page) as the ``page`` fixture makes them, e.g. with ``viewport=`` or
-    ``color_scheme="dark"`` (issue 7's tests crawl every page in several contexts).
+    ``color_scheme="dark"`` (the page tests crawl every page in several contexts).
     The caller closes the context."""
     context = browser.new_context(**context_options)
     pg = context.new_page()

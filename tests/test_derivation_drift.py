@@ -150,6 +150,7 @@ def test_a_notebook_with_drift_fails_the_chapter_test(tmp_path, chains):
         test_chapter_markdown_displays_only_checked_equalities(path, chains)
 
 
+@pytest.mark.slow   # checks derivation (b.1) in SymPy three times: seconds
 def test_a_stale_stored_display_fails_the_output_test(tmp_path):
     b1 = all_derivations()["b.1"]
     current = b1.markdown(b1.check())

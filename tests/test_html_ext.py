@@ -1,4 +1,4 @@
-"""The book's Sphinx extension (book/_ext/w2v_html.py, issue 7), without a full build."""
+"""The book's Sphinx extension (book/_ext/w2v_html.py), without a full build."""
 
 from docutils import nodes
 

@@ -20,18 +20,21 @@ def problems(draw, max_d=5, max_vocab=7, scale=3.0):
     return v_c, o, U, negatives
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(problems())
 def test_naive_softmax_gradients_match_finite_differences(p):
     v_c, o, U, _ = p
     D.check_gradients(D.naive_softmax_loss_and_gradient, v_c, o, U, verbose=False)
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(problems())
 def test_neg_sampling_gradients_match_finite_differences(p):
     v_c, o, U, negatives = p
     D.check_gradients(D.neg_sampling_loss_and_gradient, v_c, o, U, negatives, verbose=False)
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(problems())
 def test_naive_softmax_loss_is_cross_entropy_with_one_hot_y(p):
     v_c, o, U, _ = p
@@ -99,7 +102,7 @@ def test_starter_code_row_layout_gives_the_transposed_gradient():
         D.naive_softmax_loss_and_gradient(v_c, 2, outsideVectors)
 
 
-@settings(max_examples=25)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(problems(max_d=8, max_vocab=12, scale=20.0))
 def test_large_scores_still_pass_gradcheck(p):
     v_c, o, U, negatives = p

@@ -1,4 +1,4 @@
-"""Math typeset at build time (book/_ext/w2v_math.py with math_svg.js, issue 7), on HTML as
+"""Math typeset at build time (book/_ext/w2v_math.py with math_svg.js), on HTML as
 Sphinx writes it, without a full build. Needs Node and `make vendor`'s mathjax-full."""
 import os
 import re

@@ -1,4 +1,4 @@
-"""The published book, page by page, in Debian's Chromium with no network (issue 7).
+"""The published book, page by page, in Debian's Chromium with no network.
 
 Every page of the built book (``make book``; W2V_HTML points elsewhere) is served from
 127.0.0.1 with every other host blocked (conftest.open_page) and checked for: failed or

@@ -1,4 +1,4 @@
-"""The built book opened from disk (file://), e.g. unzipped on a laptop offline (issue 7).
+"""The built book opened from disk (file://), e.g. unzipped on a laptop offline.
 
 A file of its own so that pytest-xdist can run it beside tests/test_pages.py,
 whose crawl is the longest single piece of the suite.

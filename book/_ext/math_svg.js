@@ -1,4 +1,4 @@
-// Typesets the book's TeX as SVG when the book is built (issue 7), so a page needs no MathJax,
+// Typesets the book's TeX as SVG when the book is built, so a page needs no MathJax,
 // no fonts and no script to show its math. Called by w2v_math.py:
 //
 //   node math_svg.js <node_modules folder>  < {"pages": [[[tex, display], ...], ...]}

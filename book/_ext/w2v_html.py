@@ -1,4 +1,4 @@
-"""Sphinx extension for the published HTML (issue 7): offline pages, alt text, dark mode.
+"""Sphinx extension for the published HTML: offline pages, alt text, dark mode.
 
 Loaded through ``sphinx: local_extensions`` in _config.yml. It does three small things that
 Jupyter Book v1's own settings cannot:

@@ -1,4 +1,4 @@
-"""Sphinx extension: the book's math typeset as SVG when the book is built (issue 7).
+"""Sphinx extension: the book's math typeset as SVG when the book is built.
 
 Loaded through ``sphinx: local_extensions`` in _config.yml. Sphinx writes each formula as TeX
 for MathJax to typeset in the reader's browser: ``<span class="math …">\\(v_c\\)</span>`` and
