@@ -15,6 +15,9 @@ import pytest
 
 from derivations.coursework import grade, sandbox
 
+# Slow: its module fixtures grade whole classes in the sandbox (20-50 s on 2 busy cores); `make test-fast` leaves it out, `make test` runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

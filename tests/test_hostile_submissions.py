@@ -28,6 +28,9 @@ import pytest
 from derivations.coursework import edition, grade, sandbox, student
 from tests.test_grade import GOOD_NAIVE_BATCH, GOOD_NEG, notebook, require_sandbox
 
+# Slow: one run grades every attack beside an honest notebook in the sandbox (15-20 s); `make test-fast` leaves it out, `make test` runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "4242.4242"          # the daemon's `sleep` argument: a survivor would show it in /proc/*/cmdline
 HONEST_ANSWER = 'check_answer("b", r"U(\\hat{y} - y)")'
