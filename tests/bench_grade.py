@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from derivations.coursework import grade, sandbox  # noqa: E402
+from derivations.coursework import grade, sandbox, submissions  # noqa: E402
 from tests.test_grade import BROKEN, FINAL, GOOD_NAIVE, notebook  # noqa: E402
 from tests.test_hostile_submissions import ATTACKS, ROOT  # noqa: E402
 
@@ -46,7 +46,7 @@ def run():
     with tempfile.TemporaryDirectory() as tmp:
         make_class(tmp)
         t0 = time.perf_counter()
-        report = grade.grade(grade.find_submissions([tmp]))
+        report = grade.grade(submissions.find_submissions([tmp]))
         seconds = time.perf_counter() - t0
     assert len(report) == 30
     hostile = list(report.values())[len(BROKEN_KINDS):len(BROKEN_KINDS) + len(HOSTILE_KINDS)]

@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from derivations.coursework import grade, sandbox
+from derivations.coursework import grade, rubric, sandbox, submissions
 
 # Slow: its module fixtures grade whole classes in the sandbox (20-50 s on 2 busy cores); `make test-fast` leaves it out, `make test` runs it.
 pytestmark = pytest.mark.slow
@@ -131,7 +131,7 @@ def graded(tmp_path_factory):
     (folder / "garbage.ipynb").write_text("{not json")
     for name, body in RUBRIC.items():
         notebook(folder / f"{name}.ipynb", GOOD_NAIVE.replace(FINAL, body))
-    report = grade.grade(grade.find_submissions([folder]), limits=sandbox.Limits(seconds=6, memory_mb=1024))
+    report = grade.grade(submissions.find_submissions([folder]), limits=sandbox.Limits(seconds=6, memory_mb=1024))
     return {Path(k).stem: {r.part: r for r in rows} for k, rows in report.items()}, report, folder
 
 
@@ -204,9 +204,9 @@ def test_partial_credit_follows_the_rubric(graded, name):
 
 def test_reference_points_are_hidden_and_seeded():
     """The comparison points come from the seed: another seed, other points."""
-    a, b = grade.naive_softmax_part(1), grade.naive_softmax_part(2)
+    a, b = rubric.naive_softmax_part(1), rubric.naive_softmax_part(2)
     assert not np.allclose(a.hidden[0][0], b.hidden[0][0])
-    assert all(np.allclose(x, y) for x, y in zip(a.hidden[0][0], grade.naive_softmax_part(1).hidden[0][0]))
+    assert all(np.allclose(x, y) for x, y in zip(a.hidden[0][0], rubric.naive_softmax_part(1).hidden[0][0]))
 
 
 def test_reference_imported_from_the_package_earns_nothing(graded):
@@ -263,9 +263,9 @@ def test_every_exercise_function_has_grading_tests():
     parts, which are graded as written answers) must be a graded part."""
     from derivations.coursework.edition import strip_regions
     from derivations.coursework.answers import REFERENCES
-    graded_functions = {p.function for p in grade.default_parts()}
-    assert set(grade.WRITTEN_ANSWER_FUNCTIONS.values()) <= set(REFERENCES) | set("abcdefghi")
-    graded_functions |= set(grade.WRITTEN_ANSWER_FUNCTIONS)
+    graded_functions = {p.function for p in rubric.default_parts()}
+    assert set(rubric.WRITTEN_ANSWER_FUNCTIONS.values()) <= set(REFERENCES) | set("abcdefghi")
+    graded_functions |= set(rubric.WRITTEN_ANSWER_FUNCTIONS)
     owners = set()
     for path in (ROOT / "derivations").rglob("*.py"):
         if "parts" in path.relative_to(ROOT / "derivations").parts:
@@ -278,14 +278,14 @@ def test_every_exercise_function_has_grading_tests():
 
 
 def test_every_part_has_a_reference_and_the_rubric_adds_up():
-    for part in grade.default_parts():
+    for part in rubric.default_parts():
         assert callable(part.reference_function())
-        names = [c.name for c in part.checks]
+        names = [c.name for c in part.criteria]
         assert names[0] == "loss: matches the reference" and len(set(names)) == len(names)
-        refs = [c for c in part.checks if isinstance(c, grade.ReferenceCheck)]
+        refs = [c for c in part.criteria if isinstance(c, rubric.ReferenceCriterion)]
         assert [c.output for c in refs] == [0, 1, 2]
         assert sum(c.points for c in refs) >= part.points / 2          # most points need the reference
-    assert [p.points for p in grade.PARTS] == [10, 10, 5, 5]
+    assert [p.points for p in rubric.PARTS] == [10, 10, 5, 5]
 
 
 def test_instructor_page_lists_the_points():
@@ -297,7 +297,7 @@ def test_instructor_page_lists_the_points():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 3 and cells[0].startswith("`"):
             rows.setdefault(cells[0].strip("`"), []).append((cells[1], float(cells[2])))
-    expected = {p.key: [(c.name, c.points) for c in p.checks] for p in grade.default_parts()}
+    expected = {p.key: [(c.name, c.points) for c in p.criteria] for p in rubric.default_parts()}
     assert {k: v for k, v in rows.items() if k in expected} == expected
     assert {k: sum(p for _, p in v) for k, v in rows.items() if k not in expected} == {
         k: r.points for k, r in REFERENCES.items()}
@@ -307,15 +307,15 @@ def test_reference_implementations_pass_every_part():
     """Every check accepts the book's own functions."""
     import derivations
     import derivations.training.trainer
-    for part in grade.default_parts():
+    for part in rubric.default_parts():
         function = getattr(derivations, part.function, None) or getattr(derivations.training.trainer, part.function)
-        assert grade.assert_part(part.key, function) == part.points
+        assert rubric.assert_part(part.key, function) == part.points
 
 
 def test_assert_part_reports_failures():
     # A constant loss with zero gradients would pass every gradcheck: the reference catches it.
     with pytest.raises(AssertionError, match=r"loss: matches the reference: differs"):
-        grade.assert_part("naive_softmax", lambda v_c, o, U: (0.0, v_c * 0, U * 0))
+        rubric.assert_part("naive_softmax", lambda v_c, o, U: (0.0, v_c * 0, U * 0))
 
 
 def test_assert_part_without_a_reference_runs_the_other_checks(monkeypatch, capsys):
@@ -326,9 +326,9 @@ def test_assert_part_without_a_reference_runs_the_other_checks(monkeypatch, caps
         raise NotImplementedError("naive_softmax_loss_and_gradient is not written yet")
     mine = losses.naive_softmax_loss_and_gradient
     monkeypatch.setattr(losses, "naive_softmax_loss_and_gradient", stripped)
-    assert grade.assert_part("naive_softmax", mine) == 4          # identities 2, gradchecks 2
+    assert rubric.assert_part("naive_softmax", mine) == 4          # identities 2, gradchecks 2
     assert "need no reference pass" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="exp"):
-        grade.assert_part("naive_softmax", lambda v_c, o, U: (0.0, v_c * 0, U * 0))
-    with pytest.raises(grade.ReferenceMissing, match="student edition"):
-        grade.grade([], parts=[grade.naive_softmax_part()], written=False, unsafe=True)
+        rubric.assert_part("naive_softmax", lambda v_c, o, U: (0.0, v_c * 0, U * 0))
+    with pytest.raises(rubric.ReferenceMissing, match="student edition"):
+        grade.grade([], parts=[rubric.naive_softmax_part()], written=False, unsafe=True)

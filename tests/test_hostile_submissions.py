@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations.coursework import edition, grade, sandbox, student
+from derivations.coursework import edition, grade, rubric, safe_text, sandbox, student, submissions
 from tests.test_grade import GOOD_NAIVE_BATCH, GOOD_NEG, notebook, require_sandbox
 
 # Slow: one run grades every attack beside an honest notebook in the sandbox (15-20 s); `make test-fast` leaves it out, `make test` runs it.
@@ -403,8 +403,8 @@ def test_honest_grade_is_unchanged_by_the_class(hostile):
     alone = {r.part: r.score for r in next(iter(hostile["alone"].values()))}
     with_them = {r.part: r.score for r in hostile["report"][hostile["honest"]]}
     assert with_them == alone
-    code = sum(p.points for p in grade.default_parts())
-    assert sum(alone[p.key] for p in grade.default_parts()) == code and alone["(b)"] == 3
+    code = sum(p.points for p in rubric.default_parts())
+    assert sum(alone[p.key] for p in rubric.default_parts()) == code and alone["(b)"] == 3
 
 
 def test_the_run_is_bounded(hostile):
@@ -513,20 +513,20 @@ def test_caps_hold_before_parsing(tmp_path, monkeypatch):
     def no_parse(*args, **kwargs):
         raise AssertionError("json.loads called on a notebook past a cap")
     big = tmp_path / "big.ipynb"
-    big.write_bytes(b'{"cells": [], "x": "' + b"y" * (grade.MAX_FILE_BYTES + 1) + b'"}')
+    big.write_bytes(b'{"cells": [], "x": "' + b"y" * (submissions.MAX_FILE_BYTES + 1) + b'"}')
     deep = tmp_path / "deep.ipynb"
     deep.write_bytes(b'{"cells": ' + b"[" * 1000 + b"]" * 1000 + b"}")
-    monkeypatch.setattr(grade.json, "loads", no_parse)
+    monkeypatch.setattr(submissions.json, "loads", no_parse)
     for path, words in ((big, "MB"), (deep, "nested 1001 deep")):
-        with pytest.raises(grade.Unreadable, match=words):
-            grade.code_cells(path)
-    assert grade.json_depth(b'{"a": "[[[[[[", "b": [[1], {"c": "\\"]]]"}]}') == 3
+        with pytest.raises(submissions.Unreadable, match=words):
+            submissions.code_cells(path)
+    assert submissions.json_depth(b'{"a": "[[[[[[", "b": [[1], {"c": "\\"]]]"}]}') == 3
 
 
 def test_cells_are_made_safe_for_terminals_and_spreadsheets():
-    assert grade.clean("a\x1b[2Jb\r\n\tc\u202ed\x07") == "a [2Jb c d"
-    assert grade.csv_cell('=HYPERLINK("http://evil","x")') == '\'=HYPERLINK("http://evil","x")'
-    assert [grade.csv_cell(t) for t in ("+1", "-1", "@SUM(1)", "\t=1", "plain")] == [
+    assert safe_text.clean("a\x1b[2Jb\r\n\tc\u202ed\x07") == "a [2Jb c d"
+    assert safe_text.csv_cell('=HYPERLINK("http://evil","x")') == '\'=HYPERLINK("http://evil","x")'
+    assert [safe_text.csv_cell(t) for t in ("+1", "-1", "@SUM(1)", "\t=1", "plain")] == [
         "'+1", "'-1", "'@SUM(1)", "'=1", "plain"]
 
 
@@ -534,8 +534,8 @@ def test_symlinks_and_fifos_are_not_read(tmp_path):
     (tmp_path / "evil.py").symlink_to(ROOT / "derivations" / "core" / "losses.py")
     os.mkfifo(tmp_path / "pipe.ipynb")
     for name, words in (("evil.py", "symbolic link"), ("pipe.ipynb", "not a regular file")):
-        with pytest.raises(grade.Unreadable, match=words):
-            grade.code_cells(tmp_path / name)
+        with pytest.raises(submissions.Unreadable, match=words):
+            submissions.code_cells(tmp_path / name)
 
 
 # ---------------------------------------------------------------------------- the sandbox is required
@@ -551,7 +551,7 @@ def test_the_attacks_work_without_the_sandbox(tmp_path):
         subs = [_cell_notebook(tmp_path / f"{stem}.ipynb", ["import numpy as np", ATTACKS[stem].format(**fill)])
                 for stem in ("copy_reference", "socket_exfiltration", "package_writer")]
         subs.append(notebook(tmp_path / "honest.ipynb", HONEST_NAIVE))
-        report = grade.grade(subs, parts=[grade.naive_softmax_part()], written=False, unsafe=True, jobs=1)
+        report = grade.grade(subs, parts=[rubric.naive_softmax_part()], written=False, unsafe=True, jobs=1)
         time.sleep(0.5)
     finally:
         listener.close()
@@ -582,7 +582,7 @@ def test_one_process_per_written_part(monkeypatch, tmp_path):
     monkeypatch.setattr(sandbox, "run", fake_run)
     answers = 'check_answer("b", r"U(\\hat{y} - y)")\ncheck_answer("a", r"-\\log \\hat{y}_o")'
     subs = [_cell_notebook(tmp_path / f"{k}.ipynb", [answers]) for k in range(2)]
-    report = grade.grade(subs, parts=[grade.naive_softmax_part()])
+    report = grade.grade(subs, parts=[rubric.naive_softmax_part()])
     assert sorted(len(a) for a in seen) == [1, 1] and {k for a in seen for k in a} == {"a", "b"}
     assert all(r.score == r.points for rows in report.values() for r in rows if r.part in ("(a)", "(b)"))
 

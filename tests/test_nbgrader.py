@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations.coursework import grade
+from derivations.coursework import grade, rubric
 from derivations.coursework.assignment import assignment_notebook, nbgrader_notebook
 from tests.test_grade import GOOD_NAIVE, GOOD_NAIVE_BATCH, GOOD_NEG, GOOD_NEG_BATCH
 
@@ -94,13 +94,13 @@ def test_autograde_scores_a_correct_and_an_empty_submission(course):
     with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
         alice = gb.find_submission("ps1", "alice")
         bob = gb.find_submission("ps1", "bob")
-        full = sum(p.points for p in grade.default_parts())
+        full = sum(p.points for p in rubric.default_parts())
         assert alice.max_score == full
         assert alice.score == full, [(g.name, g.score) for n in alice.notebooks for g in n.grades]
         assert bob.score == 0
     graded = json.loads((course / "autograded" / "alice" / "ps1" / "assignment.ipynb").read_text())
-    passed = [o for c in graded["cells"] for o in c.get("outputs", []) if "checks pass" in "".join(o.get("text", ""))]
-    assert len(passed) == len(grade.default_parts())
+    passed = [o for c in graded["cells"] for o in c.get("outputs", []) if "criteria pass" in "".join(o.get("text", ""))]
+    assert len(passed) == len(rubric.default_parts())
 
 
 def test_assignment_imports_no_private_name():

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from derivations.coursework import edition, student
+from derivations.coursework import edition, rubric, student
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow      # builds the whole student edition once (about a minute on 2 cores)
@@ -303,5 +303,5 @@ def test_untouched_assignment_grades_to_zero_naming_each_function(built):
     report = grade.grade([out / "notebooks" / "assignment.ipynb"], written=False)
     rows = next(iter(report.values()))
     assert rows and all(r.score == 0 for r in rows)
-    for r, part in zip(rows, grade.default_parts()):
+    for r, part in zip(rows, rubric.default_parts()):
         assert f"{part.function} is not written yet" in r.failures[0], r.failures

@@ -3,7 +3,7 @@
 One source: each graded function of :mod:`derivations.coursework.grade` is taken from
 its module with ``inspect.getsource`` (solution region included) into an
 answer cell, followed by a test cell that runs the grader's hidden-point
-checks (:func:`derivations.coursework.grade.assert_part`). The instructor version keeps
+checks (:func:`derivations.coursework.rubric.assert_part`). The instructor version keeps
 the regions; :func:`derivations.coursework.edition.student_notebook` turns it into the
 student version; :func:`nbgrader_notebook` adds nbgrader's cell metadata so
 ``nbgrader generate_assignment`` / ``autograde`` work on it (and on any
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import grade
+from . import rubric
 from .edition import BEGIN, END, is_solution_cell
 
 IMPORTS = """import numpy as np
@@ -51,7 +51,7 @@ def assignment_notebook():
         "formula of each written part with `check_answer(part, r\"...\")`; it parses your LaTeX and "
         "tells you whether it is right."),
         nbformat.v4.new_code_cell(IMPORTS)]
-    for part in grade.default_parts():
+    for part in rubric.default_parts():
         cells.append(nbformat.v4.new_markdown_cell(f"## {part.title} ({part.points:g} points)"))
         source = _function_source(part.function)
         if BEGIN not in source:
@@ -60,7 +60,7 @@ def assignment_notebook():
         answer.metadata["coursework"] = {"part": part.key, "answer": True}
         cells.append(answer)
         test = nbformat.v4.new_code_cell(
-            f"from derivations.coursework.grade import assert_part\nassert_part({part.key!r}, {part.function})")
+            f"from derivations.coursework.rubric import assert_part\nassert_part({part.key!r}, {part.function})")
         test.metadata["coursework"] = {"part": part.key, "test": True, "points": part.points}
         cells.append(test)
     from .answers import REFERENCES
