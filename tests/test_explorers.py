@@ -286,3 +286,35 @@ def test_skipgram_step_moves_only_the_centre_vector():
     after = np.asarray(w.V)
     assert np.array_equal(np.delete(after, c, axis=1), np.delete(V, c, axis=1))
     assert w.result["skipgram"]["loss"] < before
+
+
+# ---- what reaches the page: one message per change, so it never draws a half-updated state ----
+
+def sent_states(w, monkeypatch):
+    sent = []
+    monkeypatch.setattr(w, "send_state", lambda key=None: sent.append(
+        sorted(key) if isinstance(key, (set, list, tuple)) else key))
+    return sent
+
+
+@pytest.mark.parametrize("make,change,keys", [
+    (NaiveSoftmaxExplorer, {"dim": 4, "rev": 1}, {"v_c", "U", "result"}),
+    (NaiveSoftmaxExplorer, {"vocab_size": 9, "rev": 1}, {"U", "result"}),   # v_c is kept
+    (NegSamplingExplorer, {"dim": 3, "rev": 1}, {"v_c", "U", "result"}),
+    (NegSamplingExplorer, {"K": 7, "rev": 1}, {"negatives", "result"}),
+    (SkipgramExplorer, {"dim": 5, "rev": 1}, {"V", "U", "result"}),
+])
+def test_a_change_from_the_page_comes_back_in_one_message(monkeypatch, make, change, keys):
+    w = make()
+    sent = sent_states(w, monkeypatch)
+    w.set_state(change)
+    assert len(sent) == 1, sent
+    assert keys <= set(sent[0]), sent
+    assert w.result["rev"] == 1
+
+
+def test_a_step_from_the_page_comes_back_in_one_message(monkeypatch):
+    w = NegSamplingExplorer(seed=2)
+    sent = sent_states(w, monkeypatch)
+    w._on_front_end_msg(w, {"event": "step"}, [])
+    assert len(sent) == 1 and {"v_c", "U", "result"} <= set(sent[0]), sent

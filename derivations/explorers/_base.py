@@ -9,12 +9,24 @@ the drawing shows. In the published page there is no kernel: the build's
 embedded in the page and computes the same quantities in JavaScript
 (tests/test_explorables_browser.py compares them with NumPy).
 """
+import functools
+
 import anywidget
 import numpy as np
 import traitlets
 
 from ..core.arguments import check_loss_and_gradients
 from .assets import module_source
+
+
+def synced(method):
+    """Run ``method`` holding the widget's sync: every trait it changes (v_c, U, result ...)
+    reaches the page in one message, so the page never draws a half-updated state."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.hold_sync():
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 def function_name(fn):
@@ -89,6 +101,18 @@ class Explorer(anywidget.AnyWidget):
     def _note_functions(self, pairs):
         """Record which of ``(passed, book's default)`` pairs are not the book's."""
         self.custom_functions = [function_name(fn) for fn, default in pairs if fn is not default]
+
+    def set_state(self, sync_data):
+        # One change from the page can redraw v_c, U and the result: send them back in one
+        # message, so the page never holds a v_c of the new d beside a U of the old one.
+        with self.hold_sync():
+            super().set_state(sync_data)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("regenerate", "update", "step", "resample"):
+            if name in cls.__dict__:
+                setattr(cls, name, synced(cls.__dict__[name]))
 
     def _on_front_end_msg(self, _widget, content, _buffers):
         if isinstance(content, dict) and content.get("event") == "step":

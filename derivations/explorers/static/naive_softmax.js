@@ -10,6 +10,8 @@ const naiveSpec = {
     return { error: null, naive: naivePanel(s.v_c, s.o, s.U) };
   },
   step: softmaxStep("naive"),
+  fits: softmaxFits,
+  lossOf: r => r.naive && r.naive.loss,
   build(root, api) {
     const ui = { root };
     htmlEl("div", { class: "w2v-title" }, root, "Naive softmax: J = −log ŷ_o with ŷ = softmax(Uᵀv_c)");

@@ -47,6 +47,11 @@ const skipSpec = {
   keys: SKIP_KEYS,
   transition: skipTransition,
   compute: skipCompute,
+  fits(s, r) {
+    const d = s.V.length, p = r.skipgram;
+    return d > 0 && s.U.length === d && s.V[0].length === s.U[0].length && (!p || !!p.error || p.grad_v_c.length === d);
+  },
+  lossOf: r => r.skipgram && r.skipgram.loss,
   step(s, r) {
     const p = r && r.skipgram;
     if (!p || p.error) return null;
@@ -56,12 +61,14 @@ const skipSpec = {
     const ui = { root };
     htmlEl("div", { class: "w2v-title" }, root, "Skip-gram: J = Σ_j J(v_c, w_{t+j}, U) over the window");
     const c = htmlEl("div", { class: "w2v-controls" }, root);
-    const l = htmlEl("label", {}, c, "sentence ");
-    ui.sentence = htmlEl("input", { type: "text", size: 40, "data-name": "sentence" }, l);
-    button(c, "use", () => api.commit({ sentence: ui.sentence.value }), "use_sentence");
-    ui.m = slider(c, "window m", { min: 1, max: 4, value: 2, name: "m", onInput: v => api.commit({ m: v }) });
-    ui.t = slider(c, "centre t", { min: 0, max: 8, value: 3, name: "t", onInput: v => api.commit({ t: v }) });
-    ui.dim = slider(c, "d", { min: 2, max: 10, value: 2, name: "dim", onInput: v => api.commit({ dim: v }) });
+    const l = htmlEl("label", { class: "w2v-wide" }, c);
+    htmlEl("span", { class: "w2v-name" }, l, "sentence (2 to 20 words)");
+    const row = htmlEl("span", { class: "w2v-row" }, l);
+    ui.sentence = htmlEl("input", { type: "text", size: 40, "data-name": "sentence", "aria-label": "sentence", style: "flex: 1 1 auto; min-width: 0" }, row);
+    button(row, "use", () => api.commit({ sentence: ui.sentence.value }), "use_sentence");
+    ui.m = slider(c, "window size m", { min: 1, max: 4, value: 2, name: "m", onInput: v => api.commit({ m: v }) });
+    ui.t = slider(c, "centre position t", { min: 0, max: 8, value: 3, name: "t", onInput: v => api.commit({ t: v }) });
+    ui.dim = slider(c, "dimension d", { min: 2, max: 10, value: 2, name: "dim", onInput: v => api.commit({ dim: v }) });
     seedAndStepControls(c, ui, api, "take a gradient step on v_c");
     ui.chips = htmlEl("div", { "data-role": "sentence" }, root);
     ui.proj = htmlEl("div", { class: "w2v-note" }, root);
@@ -86,7 +93,7 @@ const skipSpec = {
       const chip = htmlEl("span", { class: cls, "data-position": i }, ui.chips, w);
       chip.addEventListener("click", () => api.commit({ t: i }));
     });
-    if (!r || r.error || !tokens.length) { drawPlane(pv.view, { points: [], arrows: [] }); pv.nums.textContent = r ? "" : "…"; pv.bars.textContent = ""; return; }
+    if (!r || r.error || !tokens.length) { drawPlane(pv.view, { points: [], arrows: [] }); pv.legend.textContent = ""; pv.nums.textContent = r ? "" : "…"; pv.bars.textContent = ""; return; }
     const vocab = vocabularyOf(tokens), P = projection(s.seed, s.V.length), c = r.c;
     const v_c = column(s.V, c), v2 = project(P, v_c);
     const inWindow = new Set(r.outside);
@@ -94,20 +101,22 @@ const skipSpec = {
     vocab.forEach((w, k) => {
       const x = column(s.U, k);
       points.push({ id: "u" + k, at: project(P, x), color: inWindow.has(k) ? "o" : "word", faint: !inWindow.has(k), label: "u_" + w,
+                    rank: inWindow.has(k) ? 1 : 3,
                     drag: pos => api.commit({ U: setColumn(s.U, k, dropped(P, x, pos)) }) });
     });
-    points.push({ id: "v_c", at: v2, color: "v", r: 7, label: "v_" + vocab[c],
+    points.push({ id: "v_c", at: v2, color: "v", r: 7, label: "v_" + vocab[c], rank: 0,
                   drag: pos => api.commit({ V: setColumn(s.V, c, dropped(P, v_c, pos)) }) });
     const arrows = [];
     pv.bars.textContent = "";
+    fitPlane(pv.view);   // the bars take the plot's width
     if (ok) {
       let tip = v2;
       p.contributions.forEach((q, j) => {
         const next = add(tip, project(P, q.grad_v_c));
-        arrows.push({ id: "contribution" + j, from: tip, to: next, color: j % 2 ? "t2" : "t1", dash: true, label: tokens[r.positions[j]] });
+        arrows.push({ id: "contribution" + j, from: tip, to: next, color: j % 2 ? "t2" : "t1", dash: true, label: tokens[r.positions[j]], rank: 1.5 });
         tip = next;
       });
-      arrows.push({ id: "grad_v_c", from: v2, to: add(v2, project(P, p.grad_v_c)), color: "grad", width: 2.5, label: "∂J/∂v_c" });
+      arrows.push({ id: "grad_v_c", from: v2, to: add(v2, project(P, p.grad_v_c)), color: "grad", width: 2.5, label: "∂J/∂v_c", rank: 0.5 });
       const lines = [`centre "${vocab[c]}" (t = ${s.t}), window m = ${s.m}`];
       p.contributions.forEach((q, j) => lines.push(`  ${tokens[r.positions[j]].padEnd(8)} J_j = ${fmt(q.loss)}  ∂J_j/∂v_c = ${fmtVec(q.grad_v_c)}`));
       lines.push(`  sum      J   = ${fmt(p.loss)}  ∂J/∂v_c   = ${fmtVec(p.grad_v_c)}`);
@@ -119,9 +128,17 @@ const skipSpec = {
       pv.nums.dataset.loss = String(p.loss);
       drawBars(pv.bars, p.contributions.map(q => q.loss), { highlight: -1, labels: r.positions.map(i => tokens[i]), name: "losses",
                                                              max: Math.max(...p.contributions.map(q => q.loss), 1e-12),
-                                                             caption: "J_j for each context word" });
+                                                             caption: "J_j for each context word", width: pv.view.w });
     } else pv.nums.textContent = "";
     drawPlane(pv.view, { points, arrows });
+    drawLegend(pv.legend, [
+      { color: "v", mark: "dot", text: `v_c, the centre word "${vocab[c]}"` },
+      { color: "o", mark: "dot", text: "u_w of the words in the window" },
+      { color: "word", mark: "dot", text: "u_w of the other words" },
+      { color: "t1", mark: "dash", text: "∂J(v_c, w_{t+j}, U)/∂v_c, one per context word" },
+      { color: "t2", mark: "dash", text: "(alternate colour, next word)" },
+      { color: "grad", mark: "arrow", text: "∂J/∂v_c, their sum" },
+    ]);
   },
 };
 
