@@ -8,6 +8,7 @@ import pytest
 from derivations.coursework import sandbox
 from derivations.coursework.answers import (REFERENCES, AnswerError, AnswerSyntaxError, Verdict, check_answer,
                                             judge, judging, parse)
+from derivations.coursework.answers.worlds import ANSWER_SIZES
 from derivations.coursework.verdicts import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,8 @@ def test_wrong_answers_get_a_counterexample(part, latex):
 
 def test_wrong_case_names_the_index():
     r = judge("c", r"\hat{y}_w v_c")
-    assert "w = 2" in r.message and "o = 2" in r.message
+    o = ANSWER_SIZES[0].o
+    assert f"w = {o}" in r.message and f"o = {o}" in r.message and "world 1" in r.message
 
 
 @pytest.mark.parametrize("part,latex", [("d", r"(\hat{y} - y) v_c^T"), ("b", r"(\hat{y} - y)^T U^T")])
@@ -74,7 +76,8 @@ def test_transpose_verdict(part, latex):
 def test_an_index_part_is_as_good_as_its_weakest_index_value():
     """Transposed for w != o but wrong for w = o is wrong (no half credit for the transposes)."""
     r = judge("c", r"\hat{y}_w v_c^T")
-    assert r.kind == "wrong" and "w = 2" in r.message and "your answer is 1 x 3" in r.message, str(r)
+    o, d = ANSWER_SIZES[0].o, ANSWER_SIZES[0].d
+    assert r.kind == "wrong" and f"w = {o}" in r.message and f"your answer is 1 x {d}" in r.message, str(r)
 
 
 @pytest.mark.parametrize("latex,position,words", [
@@ -95,7 +98,7 @@ def test_syntax_errors_are_located(latex, position, words):
 
 
 @pytest.mark.parametrize("latex,words", [
-    (r"U \hat{y} - y", "cannot add a 3 x 1 matrix and a 5 x 1 matrix"),
+    (r"U \hat{y} - y", f"cannot add a {ANSWER_SIZES[0].d} x 1 matrix and a {ANSWER_SIZES[0].V} x 1 matrix"),
     (r"v_c(\hat{y} - y)", "a transpose missing?"),
     (r"z + U", "unknown symbol 'z'"),
     (r"u_q", "index 'q' is not bound"),
@@ -121,6 +124,7 @@ def test_limits():
         judge("b", None)
 
 
+@pytest.mark.slow
 def test_check_answer_runs_isolated(capsys):
     r = check_answer("b", r"U(\hat{y} - y)")
     assert isinstance(r, Verdict) and r.correct and "(b) correct" in capsys.readouterr().out
@@ -152,6 +156,7 @@ def test_check_answer_uses_the_sandbox_and_isolates_when_it_can(monkeypatch):
     assert check_answer("d", "x", verbose=False).kind == "error"
 
 
+@pytest.mark.slow
 def test_worker_reports_every_part_as_json():
     """The worker's protocol, which the autograder reads: one object per part, these keys, Verdict.to_json."""
     answers = {"b": r"U(\hat{y} - y)", "d": r"(\hat{y} - y) v_c^T", "f": "", "a": r"\log \hat{y}_o",
@@ -198,3 +203,13 @@ def test_no_code_execution_primitives_in_the_checker():
 def test_undefined_formulas_are_refused(latex):
     r = judge("f", latex)
     assert r.kind == "meaning" and "undefined" in r.message
+
+
+@pytest.mark.slow
+def test_check_batch_judges_many_answers_in_one_worker():
+    from derivations.coursework.answers.judging import check_batch
+    pairs = [("b", r"U(\hat{y} - y)"), ("b", r"U(y - \hat{y})"), ("c", r"(\hat{y}_w - y_w) v_c^T"), ("f", r"\sigma(x")]
+    verdicts = check_batch(pairs)
+    assert [v.kind for v in verdicts] == ["correct", "wrong", "transpose", "syntax"]
+    assert [v.kind for v in verdicts] == [judge(p, t).kind for p, t in pairs]
+    assert "opposite sign" in verdicts[1].message and verdicts[3].position == 8

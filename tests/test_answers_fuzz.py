@@ -110,6 +110,7 @@ def test_latex_token_soup(part, text):
     _assert_ok(part, text)
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=10000, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])     # adversarial inputs are slow on purpose; deadline bounds it
 @given(st.sampled_from(["b", "d", "f", "g_vc"]), ADVERSARIAL)
@@ -129,6 +130,7 @@ VALID = st.recursive(SCALAR_LEAVES, lambda inner: st.one_of(
     inner.map(lambda a: f"\\sigma({a})")), max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=10000, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])     # SymPy decides each formula; the deadline bounds it
 @given(st.sampled_from(["a", "f"]), VALID)
@@ -141,6 +143,7 @@ def test_valid_formulas_get_a_decided_verdict(part, text):
         assert any(w in r.message for w in ("exponents are limited", "too large", "undefined")), str(r)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.text(min_size=MAX_CHARS + 1, max_size=MAX_CHARS + 50))
 def test_long_input_refused_at_once(text):

@@ -66,7 +66,9 @@ def test_the_data_holds_no_verdicts(parts):
 
 
 def test_every_quote_is_text_of_the_seed(parts):
-    seed = H.DATA.parent.parent.parent.parent / "shared" / "seeds" / "000_063984a0f9d97c88.txt"
+    import yaml
+    root = H.DATA.parents[3]                         # the repository root
+    seed = root / yaml.safe_load(H.DATA.read_text(encoding="utf-8"))["seed"]
     if not seed.exists():
         pytest.skip(f"the seed is not in this checkout ({seed}); the quotes cannot be compared")
     text = squash(seed.read_text(encoding="utf-8"))
@@ -115,6 +117,7 @@ def test_notation_changes_count_only_when_documented(parts):
     assert exact.verdict == CORRECT
 
 
+@pytest.mark.slow
 def test_a_row_for_a_column_is_correct_only_up_to_transposes(parts):
     c = parts["c, w ≠ o"]
     assert H.judge_part(variant(c, expr={"tex": r"\hat{y}_w v_c"})).verdict == CORRECT
@@ -218,3 +221,22 @@ def test_the_verdicts_are_the_same_on_every_run(parts):
     a = H.judge_part(parts["h"])
     b = H.judge_part(parts["h"])
     assert a.summary() == b.summary() and a.verdict == b.verdict
+
+
+@pytest.mark.slow
+def test_every_wrong_part_of_the_seed_is_diagnosed_with_a_step_of_the_book():
+    """A wrong verdict names the slip in words and the derivation step where it first changes the result."""
+    for r in H.judge_all():
+        if r.verdict == WRONG:
+            why = H.diagnose(r)
+            assert "it equals the correct result" in why and "derivation (" in why, (r.part["id"], why)
+        elif r.graded:
+            assert H.diagnose(r) == ""
+
+
+def test_a_sigma_slip_of_our_own_is_diagnosed(parts):
+    h = parts["h"]
+    body = {"sum": h["expr"]["sum"], "body": {"tex": r"(1 - \sigma(u_{w_s}^T v_c)) v_c"}}
+    result = H.judge_part(variant(h, expr=body))
+    assert result.verdict == WRONG
+    assert r"where \sigma(-u_{w_s}^T v_c) belongs" in H.diagnose(result)

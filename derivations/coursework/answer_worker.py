@@ -1,8 +1,9 @@
 """Judges written answers in its own limited process (started by :func:`derivations.coursework.sandbox.run`).
 
 Reads ``{"package": DIR, "answers": {part: latex, ...}}`` on stdin (one or more
-parts), writes ``{"results": [{"part", "verdict", "message", "counterexample",
-"position"}, ...]}`` to stdout, one object per part in request order:
+parts) or ``{"package": DIR, "batch": [[part, latex], ...]}`` (many answers, parts may
+repeat: one worker start-up for all), writes ``{"results": [{"part", "verdict", "message",
+"counterexample", "position"}, ...]}`` to stdout, one object per answer in request order:
 :meth:`derivations.coursework.verdicts.Verdict.to_json` (``verdict`` is the kind;
 an empty answer is ``missing``). The answers are only parsed (see
 :mod:`derivations.coursework.answers.latex`).
@@ -23,7 +24,8 @@ def main():
     from derivations.coursework.answers.latex import AnswerError
     from derivations.coursework.verdicts import ERROR, MISSING, Verdict
     results = []
-    for part, latex in request["answers"].items():
+    pairs = request["batch"] if "batch" in request else list(request["answers"].items())
+    for part, latex in pairs:
         try:
             verdict = judge(part, latex) if latex else Verdict(MISSING, "no answer given")
         except (AnswerError, RecursionError, MemoryError) as exc:

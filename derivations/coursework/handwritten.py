@@ -244,6 +244,7 @@ def _drop(node, dropped):
     if id(node) in dropped:
         return _drop(node.children[0], dropped)
     new = copy.copy(node)
+    new.origin = getattr(node, "origin", id(node))       # the diagnosis names nodes by their original id
     new.children = [_drop(c, dropped) if isinstance(c, Node) else c for c in node.children]
     return new
 
@@ -254,6 +255,8 @@ def _start(node):
 
 class Formula:
     """A part's expression trees read one way: notation applied or not, some transposes dropped."""
+
+    flip = frozenset()          # ids of \sigma nodes whose argument is negated (the diagnosis)
 
     def __init__(self, trees, notation):
         self.notation = notation
@@ -277,7 +280,8 @@ class Formula:
         if "tex" in tree:
             text = self.texts[tree["tex"]]
             try:
-                return _Builder(text, setting.world(env)).build(_drop(self.parsed[tree["tex"]], dropped))
+                return _Builder(text, setting.world(env), flip=self.flip).build(
+                    _drop(self.parsed[tree["tex"]], dropped))
             except AnswerError as exc:
                 raise Unreadable(str(exc).splitlines()[0]) from None
         if "sum_of" in tree:
@@ -523,6 +527,74 @@ def judge_all(path=DATA, points=20, seed=0):
     return [judge_part(p, points, seed) for p in load(path)]
 
 
+# ---------------------------------------------------------------------------- diagnosis
+
+SEED_DERIVATIONS = {"g(ii), 1 - σ": "g.5", "h": "h.1", "i(ii)": "i.3", "i(iii)": "i.4", "b(i)": "b.1",
+                    "g(i), v_c": "g.2", "g(i), u_o": "g.3", "g(i), u_{w_s}": "g.4"}
+
+
+def diagnose(result, points=20, seed=0):
+    """Why a wrong part of the seed is wrong, in words, with the step of the book's derivation: "" if unknown.
+
+    The same slips as a typed answer's diagnosis (:mod:`derivations.coursework.answers.diagnosis`):
+    each ``\\sigma`` of the formula with its argument negated (σ(z) written for σ(−z)), a
+    constant factor (sign, a count), and, when the data records the reading the seed
+    almost certainly meant (``alternative``), that change of one symbol or condition.
+    """
+    from .answers import diagnosis as D
+    if result.verdict != WRONG or "expr" not in result.part:
+        return ""
+    part = result.part
+    label = SEED_DERIVATIONS.get(part["id"])
+    step = (lambda kind: D.step_text(label, kind)) if label else (lambda kind: "")
+    setting = Setting(part["world"])
+    env = _env(part, setting)
+    checks = [(lab, e) for lab, e in _for_each(part, setting, env)]
+    trees = [part["expr"]] + ([part["rhs"]] if "rhs" in part else [])
+    formula = Formula(trees, part.get("notation", []))
+    sigmas = [n for tree in formula.parsed.values() for n in D._walk(tree) if n.kind == "call" and n.value == "sigma"]
+    for node in sigmas:
+        formula.flip = frozenset({id(node)})
+        ok = True
+        for _, e in checks:
+            reference = setting.reference(part["reference"], e)
+            rs = _flipped(part, setting, e, formula, reference)
+            if judge_readings(rs, reference, points, seed).kind not in (CORRECT, TRANSPOSE, NOTATION):
+                ok = False
+                break
+        formula.flip = frozenset()
+        if ok:
+            tex = next(t for t, tree in formula.parsed.items() if any(n is node for n in D._walk(tree)))
+            text = formula.texts[tex]
+            arg = text[node.children[0].pos:node.children[0].end].strip().strip("()")
+            neg = arg[1:] if arg.startswith("-") else f"-{arg}"
+            return (f"it equals the correct result with \\sigma({arg}) where \\sigma({neg}) belongs "
+                    f"(σ(z) for σ(−z))" + step("sigma"))
+    if result.alternative and weakest(v for _, v in result.alternative).kind == CORRECT:
+        alt = part["alternative"]["latex"]
+        kind = "window" if "j" in alt and "sum" in alt else "swap"
+        what = ("with j ≠ 0 under the sum where the seed wrote j = 0 (the window skips only j = 0)"
+                if kind == "window" else f"read as ${alt}$ (v_w, a centre vector, where the seed wrote u_w)")
+        return f"it equals the correct result {what}" + step(kind)
+    return ""
+
+
+def _flipped(part, setting, env, formula, reference):
+    """The readings of ``part`` with ``formula`` (its \\sigma flips set): as written, then transposes dropped."""
+    trees = [part["expr"]] + ([part["rhs"]] if "rhs" in part else [])
+    out = []
+    marks = formula.marks[:MAX_TRANSPOSES]
+    for k in range(0, len(marks) + 1):
+        for subset in itertools.combinations(marks, k):
+            try:
+                value = formula.value(trees[0], setting, env, frozenset(id(m[1]) for m in subset), reference)
+            except Unreadable:
+                continue
+            out.append(Reading("as written" if not out else f"reading {k} transposes dropped", value, "",
+                               () if not out else (f"{k} transposes dropped",)))
+    return out or [Reading("as written", None, "cannot be read")]
+
+
 # ---------------------------------------------------------------------------- display
 
 def _cell(text):
@@ -537,7 +609,8 @@ def table_markdown(results):
         if not r.graded:
             rows.append(f"| {p['id']} | (prose) | not graded by machine | see the comment below |")
             continue
-        rows.append(f"| {p['id']} | $\\small {p['latex']}$ | **{r.verdict}** | {_cell(r.summary())} |")
+        why = diagnose(r)
+        rows.append(f"| {p['id']} | $\\small {p['latex']}$ | **{r.verdict}** | {_cell(why or r.summary())} |")
     return "\n".join(rows)
 
 
@@ -567,6 +640,9 @@ def details_markdown(result):
             out.append("Readings the grader tried, most faithful first:\n\n" + "\n".join(
                 f"{i}. {r.description}: {_outcome(r, r is deciding.reading, deciding.kind)}"
                 for i, r in enumerate(tried, 1)))
+        why = diagnose(result)
+        if why:
+            out.append(f"Diagnosis: {why}.")
         found = result.counterexample
         if found:
             label, cex = found

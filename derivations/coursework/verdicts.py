@@ -40,8 +40,10 @@ value is a matrix whose transpose has the reference's shape, its transpose is
 compared too. The outcome is :data:`EQUAL`, :data:`TRANSPOSED` or
 :data:`DIFFERENT` (with a counterexample: for a value of the transposed shape,
 the one from comparing its transpose, so that it shows values rather than
-"shapes differ"). Equality itself is :func:`derivations.symbolic.equality.compare_values`
-(cheap symbolic rewrites, else ``points`` seeded random points).
+"shapes differ"). Equality itself is decided at ``points`` seeded random points in
+float64 by :func:`numeric_compare` (each shared subexpression evaluated once: milliseconds,
+where ``lambdify`` of a softmax derivative takes seconds), falling back to
+:func:`derivations.symbolic.equality.compare_values` for a function that evaluator does not know.
 
 Nothing here knows an expected verdict: it only compares values.
 """
@@ -49,6 +51,11 @@ from dataclasses import dataclass, replace
 from math import comb
 
 import sympy as sp
+
+try:                            # NumPy is optional (the in-page checker runs under Pyodide without it)
+    import numpy as np
+except ImportError:             # pragma: no cover - exercised by the in-page checker
+    np = None
 
 from ..symbolic.equality import MAX_OPS, Counterexample, as_sympy, compare_values, shape_of
 
@@ -183,7 +190,15 @@ class Verdict:
 
 
 def _entry(value, index):
-    import numpy as np
+    if np is None:
+        if isinstance(value, (int, float)):
+            return float(value)
+        rows = value.tolist() if hasattr(value, "tolist") else value
+        while index and isinstance(rows, list):
+            rows, index = rows[index[0]], index[1:]
+        while isinstance(rows, list):
+            rows = rows[0]
+        return float(rows)
     value = np.asarray(value, dtype=float)
     return float(value[index] if index else value.ravel()[0])
 
@@ -236,26 +251,165 @@ def expanded_terms(e, cap=10 ** 9):
     return n
 
 
+class Unsupported(ValueError):
+    """:func:`evaluate` met a function it does not evaluate (the caller falls back to the engine)."""
+
+
+NUMERIC_RTOL = 1e-9
+
+
+def sample_points(symbols, points=20, seed=0):
+    """Seeded values for ``symbols`` (sorted by name): reals in [-2, 2], positive symbols in [0.25, 2].
+
+    Returns ``(symbols in order, array of shape (len(symbols), points))``.
+    """
+    symbols = sorted(symbols, key=lambda s: (s.name, str(s.assumptions0)))
+    rng = np.random.default_rng(seed)
+    values = np.empty((len(symbols), points))
+    for i, s in enumerate(symbols):
+        low = 0.25 if (s.is_positive or s.is_nonnegative) else -2.0
+        values[i] = rng.uniform(low, 2.0, size=points)
+    return symbols, values
+
+
+def evaluate(exprs, symbols, values):
+    """Every SymPy scalar of ``exprs`` at every point at once: an array ``(len(exprs), points)``.
+
+    Shared subexpressions are evaluated once (the expressions SymPy's derivatives
+    produce are DAGs whose trees are huge); raises :class:`Unsupported` on a
+    function it does not know.
+    """
+    env = {s: values[i] for i, s in enumerate(symbols)}
+    cache = {}
+    points = values.shape[1] if values.ndim == 2 else 1
+
+    def ev(e):
+        hit = cache.get(e)
+        if hit is not None:
+            return hit
+        if e.is_Symbol:
+            if e not in env:
+                raise Unsupported(f"no value for {e}")
+            r = env[e]
+        elif e.is_Number:
+            if e.is_finite is False or e is sp.nan or e is sp.zoo:
+                r = np.full(points, np.nan)
+            else:
+                r = np.full(points, float(e))
+        elif e is sp.E:
+            r = np.full(points, np.e)
+        elif e is sp.pi:
+            r = np.full(points, np.pi)
+        elif e.is_Add:
+            r = ev(e.args[0])
+            for a in e.args[1:]:
+                r = r + ev(a)
+        elif e.is_Mul:
+            r = ev(e.args[0])
+            for a in e.args[1:]:
+                r = r * ev(a)
+        elif e.is_Pow:
+            base, x = e.args
+            if x == -1:
+                r = 1.0 / ev(base)
+            elif x.is_Integer and abs(int(x)) <= 10:
+                r = ev(base) ** int(x)
+            else:
+                r = np.power(ev(base), ev(x))
+        elif isinstance(e, sp.exp):
+            r = np.exp(ev(e.args[0]))
+        elif isinstance(e, sp.log) and len(e.args) == 1:
+            r = np.log(ev(e.args[0]))
+        elif isinstance(e, sp.Abs):
+            r = np.abs(ev(e.args[0]))
+        elif isinstance(e, sp.Heaviside):
+            r = np.heaviside(ev(e.args[0]), 0.5)
+        elif isinstance(e, (sp.Max, sp.Min)):
+            f = np.maximum if isinstance(e, sp.Max) else np.minimum
+            r = ev(e.args[0])
+            for a in e.args[1:]:
+                r = f(r, ev(a))
+        else:
+            raise Unsupported(f"cannot evaluate {type(e).__name__}")
+        r = np.broadcast_to(np.asarray(r, dtype=float), (points,))
+        cache[e] = r
+        return r
+
+    with np.errstate(all="ignore"):
+        return np.array([ev(sp.sympify(e) if not isinstance(e, sp.Basic) else e) for e in exprs])
+
+
+def _entries(x):
+    return list(x) if isinstance(x, sp.MatrixBase) else [x]
+
+
+def numeric_compare(value, reference, points=20, seed=0):
+    """Fast numeric comparison at seeded points (no symbolic step): a :class:`Comparison`.
+
+    Raises :class:`Unsupported` when a side has a function :func:`evaluate` does not know.
+    """
+    if shape_of(value) != shape_of(reference):
+        sa, sb = shape_of(value), shape_of(reference)
+        name = lambda s: "a scalar" if s == () else f"a {s[0]} x {s[1]} matrix"
+        return Comparison(DIFFERENT, Counterexample(None, sa, sb, f"shapes differ: {name(sa)} against {name(sb)}"))
+    a, b = _entries(value), _entries(reference)
+    free = set().union(*(e.free_symbols for e in a + b))
+    symbols, vals = sample_points(free, points, seed)
+    va, vb = evaluate(a, symbols, vals), evaluate(b, symbols, vals)
+    with np.errstate(all="ignore"):
+        scale = np.maximum(1.0, np.maximum(np.abs(va), np.abs(vb)).max(axis=0))
+        finite = np.isfinite(va).all(axis=0) & np.isfinite(vb).all(axis=0)
+        diff = np.nan_to_num(np.abs(va - vb), nan=np.inf).max(axis=0)
+    bad = ~finite | (diff > NUMERIC_RTOL * scale)
+    if not bad.any():
+        return Comparison(EQUAL)
+    p = int(np.argmax(bad))
+    shape = shape_of(value)
+    point = {s.name: float(vals[i, p]) for i, s in enumerate(symbols)}
+    if shape:
+        lhs, rhs = va[:, p].reshape(shape), vb[:, p].reshape(shape)
+        worst = int(np.argmax(np.nan_to_num(np.abs(va[:, p] - vb[:, p]), nan=np.inf)))
+        index = tuple(int(i) for i in np.unravel_index(worst, shape))
+    else:
+        lhs, rhs, index = float(va[0, p]), float(vb[0, p]), ()
+    reason = "values differ" if finite[p] else "a side is not a finite real number"
+    return Comparison(DIFFERENT, Counterexample(point, lhs, rhs, reason, index))
+
+
+def _decide(value, reference, points, seed, budget):
+    """Equal or not: the fast numeric comparison, else (an unknown function, no NumPy) the engine's."""
+    try:
+        if np is None:
+            raise Unsupported("NumPy is not available")
+        return numeric_compare(value, reference, points, seed)
+    except Unsupported:
+        found = compare_values(value, reference, points, seed, max_ops=budget)
+        return Comparison(EQUAL if found.equal else DIFFERENT, found.counterexample)
+
+
 def compare_to_reference(value, reference, points=20, seed=0):
     """THE transpose policy: is ``value`` the reference, its transpose, or neither?
 
     Returns a :class:`Comparison`: :data:`EQUAL` if ``value == reference``;
     :data:`TRANSPOSED` if not, but ``value`` is a matrix whose transpose equals
     it; else :data:`DIFFERENT` with the counterexample of the comparison whose
-    shapes match (the transposed one when only that one does). A value too big
-    to expand (:func:`expanded_terms` past :data:`MAX_EXPANDED_TERMS`) is compared
-    numerically only. Every judge of a written formula decides through this
-    function, via :func:`judge_readings`.
+    shapes match (the transposed one when only that one does). Equality is decided
+    at ``points`` seeded random points in float64 (:func:`numeric_compare`: every
+    shared subexpression evaluated once, so a large derivative costs milliseconds);
+    a formula with a function that evaluator does not know goes to the engine's
+    :func:`~derivations.symbolic.equality.compare_values` (a value too big to expand,
+    :func:`expanded_terms` past :data:`MAX_EXPANDED_TERMS`, numerically only). Every
+    judge of a written formula decides through this function, via :func:`judge_readings`.
     """
     value, reference = as_sympy("value", value), as_sympy("reference", reference)
     budget = MAX_OPS if expanded_terms(value) <= MAX_EXPANDED_TERMS else 0    # 0: numeric only
-    straight = compare_values(value, reference, points, seed, max_ops=budget)
-    if straight.equal:
+    straight = _decide(value, reference, points, seed, budget)
+    if straight.outcome == EQUAL:
         return Comparison(EQUAL)
     shape, wanted = shape_of(value), shape_of(reference)
     if shape and shape[::-1] == wanted:
-        flipped = compare_values(value.T, reference, points, seed, max_ops=budget)
-        if flipped.equal:
+        flipped = _decide(value.T, reference, points, seed, budget)
+        if flipped.outcome == EQUAL:
             return Comparison(TRANSPOSED)
         if shape != wanted:
             return Comparison(DIFFERENT, flipped.counterexample)

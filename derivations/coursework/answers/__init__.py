@@ -5,9 +5,14 @@
 (b) correct: equals \\frac{\\partial J}{\\partial v_c}
 
 * :mod:`.latex`     own tokenizer and recursive-descent parser (bounded size and depth);
-* :mod:`.notation`  the handout's symbols at concrete sizes, built into SymPy node by node;
-* :mod:`.judging`   the parts and their points; :func:`judge` (in this process) and
-  :func:`check_answer` (in a sandboxed, limited one, printing the verdict).
+  ``latex.SUPPORTED`` lists the notation it reads;
+* :mod:`.notation`  the handout's symbols in a concrete world, built into SymPy node by node
+  (:func:`~.notation.read` reads any LaTeX formula in a :class:`~.notation.World`);
+* :mod:`.worlds`    the concrete worlds every answer is read in (the engine's ``WORLDS``);
+* :mod:`.judging`   the parts and their points; :func:`judge` (in this process),
+  :func:`check_answer` / :func:`check_answers` (in a sandboxed, limited one, printing the verdict);
+* :mod:`.diagnosis` why a wrong answer is wrong: the known slip it equals and the step of the
+  book's derivation where it first changes the result, else a small counterexample.
 
 The verdict is a :class:`~derivations.coursework.verdicts.Verdict` (``correct``,
 ``transpose``, ``wrong`` with a counterexample, ``syntax`` or ``meaning`` with a
@@ -16,9 +21,9 @@ Errors on bad input are :class:`AnswerError` (and its subclass
 :class:`AnswerSyntaxError`, which carries ``.position``); nothing else escapes.
 """
 from ..verdicts import Verdict
-from .judging import REFERENCES, cases, check_answer, judge
+from .judging import REFERENCES, cases, check_answer, check_answers, judge
 from .latex import AnswerError, AnswerSyntaxError, parse
 from .notation import AnswerMeaningError
 
-__all__ = ["check_answer", "judge", "cases", "REFERENCES", "Verdict", "parse",
+__all__ = ["check_answer", "check_answers", "judge", "cases", "REFERENCES", "Verdict", "parse",
            "AnswerError", "AnswerSyntaxError", "AnswerMeaningError"]

@@ -1,14 +1,20 @@
 """The handout's notation, read from a parsed answer and built into SymPy node by node.
 
-Sizes are those of :mod:`derivations.symbolic.symbols` (``d = 3``, ``|V| = 5``,
-``o = 2``, ``K = 3``): ``v_c`` is a ``3 x 1`` column of symbols, ``U`` a
-``3 x 5`` matrix whose column ``w`` is ``u_w``, ``\\hat{y}`` the softmax of
-``U^T v_c`` (``5 x 1``), ``y`` the one-hot column at ``o``. ``y_w`` and
+A :class:`World` holds the concrete objects (sizes from
+:mod:`derivations.coursework.answers.worlds`): ``v_c`` is a ``d x 1`` column of
+symbols, ``U`` a ``d x |V|`` matrix whose column ``w`` is ``u_w``, ``\\hat{y}`` the
+softmax of ``U^T v_c`` (``|V| x 1``), ``y`` the one-hot column at ``o``. ``y_w`` and
 ``\\hat{y}_w`` are entries; ``u_{w_s}`` is column ``w_s`` of ``U`` (the s-th
-negative); ``\\sum_w`` / ``\\sum_{w \\in V}`` / ``\\sum_{w=1}^{|V|}`` run over the
-vocabulary, ``\\sum_{s=1}^{K}`` over the negatives, ``\\sum_{w \\neq o}`` skips
-``o``. ``^T``, ``^\\top`` transpose; ``\\cdot`` between two columns is their dot
-product; ``\\sigma``, ``\\exp``, ``\\log`` apply entrywise.
+negative); ``U_{o,\\{w_1,\\dots,w_K\\}}`` the stacked ``[u_o, -u_{w_1}, ..., -u_{w_K}]``.
+
+Sums read their bounds: ``\\sum_w``, ``\\sum_{w \\in V}``, ``\\sum_{w=1}^{|V|}`` (words
+numbered from 1) or ``\\sum_{w=0}^{|V|-1}`` run over the vocabulary, and
+``\\sum_{w=1}^{2}`` over two words only; ``\\sum_{k=1}^{K}`` over the negatives'
+positions; ``\\sum_{\\substack{-m \\le j \\le m \\\\ j \\ne 0}}`` over the window; a
+condition (``w \\neq o``, ``w_k = w_s``) filters. A ``\\sum`` without bounds sums over
+the one free index of its term. Inside a sum over the negatives, the older
+handouts' ``u_k`` means ``u_{w_k}``; the builder records that it read it so
+(:attr:`Builder.ambiguous`), and can read it literally instead (``negative_reading=False``).
 
 Limits: numeric exponents must be rationals of size at most 10, and building
 stops after :data:`MAX_WORK` nodes (nested sums multiply the work), so every
@@ -19,7 +25,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..verdicts import MEANING, SYNTAX, Reading
-from .latex import AnswerSyntaxError, Node, parse
+from .latex import AnswerSyntaxError, Node, Parser, parse, parse_tokens
 
 MAX_WORK = 20000
 MAX_EXPONENT = 10
@@ -27,6 +33,10 @@ MAX_EXPONENT = 10
 
 class AnswerMeaningError(AnswerSyntaxError):
     """Well-formed LaTeX that does not mean a value here (unknown symbol, shapes that do not fit)."""
+
+
+class Undefined(AnswerMeaningError):
+    """The answer says its value is undefined here (``\\text{undefined}`` in a case, or no case holds)."""
 
 
 @dataclass
@@ -40,6 +50,15 @@ class World:
     y: sp.Matrix
     x: sp.Symbol
     indices: dict = field(default_factory=dict)    # free or bound index name -> value
+    kinds: dict = field(default_factory=dict)      # index name -> "word", "position" (1-based s) or "offset" (j)
+    context: str = ""                              # "naive", "neg", "skipgram" or "scalar"
+    c: int = None                                  # skip-gram: the centre word
+    window: dict = None                            # skip-gram: offset j -> word w_{t+j} (0 -> c)
+    loss_at: object = None                         # skip-gram: j -> J(v_c, w_{t+j}, U)
+    V_centre: object = None                        # skip-gram: the d x |V| centre vectors (column c is v_c)
+    alpha: object = None                           # (e): the Leaky ReLU slope
+    J: object = None                               # the part's loss (for an equation's left side)
+    aliases: dict = field(default_factory=dict)    # a free index the answer names otherwise -> the part's
 
     @property
     def V(self):
@@ -48,6 +67,10 @@ class World:
     @property
     def K(self):
         return len(self.negatives)
+
+    @property
+    def m(self):
+        return None if self.window is None else max(self.window)
 
 
 def _shape(v):
@@ -66,11 +89,40 @@ def _scalar(v):
     return v
 
 
-class Builder:
-    """Turns a :class:`~derivations.coursework.answers.latex.Node` tree into a SymPy value in a :class:`World`."""
+def _is_index_var(node, letters="oceKmVUTxyJn"):
+    return (node.kind == "var" and len(node.value) == 1 and node.value not in letters
+            ) or (node.kind == "prime" and node.children[0].kind == "var")
 
-    def __init__(self, text, world):
+
+def _is_bound_var(node):
+    r"""A \sum's index: any single letter but the handout's fixed names (x is fine here)."""
+    return _is_index_var(node, "ocKmVUTyJ")
+
+
+def _index_name(node):
+    return node.value if node.kind == "var" else node.children[0].value + "'"
+
+
+class Builder:
+    """Turns a :class:`~derivations.coursework.answers.latex.Node` tree into a SymPy value in a :class:`World`.
+
+    ``negative_reading``: inside a sum over the negatives (and for a part about a
+    negative), ``u_k`` is ``u_{w_k}`` (else: vocabulary word ``k``). ``flip`` and
+    ``swap`` are used by the diagnosis only: a set of ids of ``\\sigma`` nodes whose
+    argument is negated, and ``{id(node): replacement node}``; ``exclude_j0`` drops
+    ``j = 0`` from window sums. After :meth:`build`, :attr:`notes` says how the
+    answer was read and :attr:`ambiguous` lists what has another reading.
+    """
+
+    def __init__(self, text, world, negative_reading=True, flip=frozenset(), swap=None, exclude_j0=False):
         self.text, self.world, self.work = text, world, 0
+        self.negative_reading, self.flip, self.swap, self.exclude_j0 = negative_reading, flip, swap or {}, exclude_j0
+        self.notes, self.ambiguous, self.qualifier = [], [], ""
+        self.window_sums = 0
+
+    def note(self, text):
+        if text not in self.notes:
+            self.notes.append(text)
 
     def fail(self, message, node):
         raise AnswerMeaningError(message, self.text, node.pos)
@@ -79,6 +131,8 @@ class Builder:
         self.work += 1
         if self.work > MAX_WORK:
             self.fail(f"the answer expands to more than {MAX_WORK} terms; simplify it", node)
+        if id(node) in self.swap:
+            node = self.swap[id(node)]
         return _scalar(getattr(self, f"b_{node.kind}")(node))
 
     # -- leaves
@@ -88,51 +142,124 @@ class Builder:
 
     def b_var(self, node):
         name, w = node.value, self.world
+        name = w.aliases.get(name, name)
         if name in w.indices:
             return sp.Integer(w.indices[name])
         table = {"U": w.U, "x": w.x, "e": sp.E, "y": w.y, "K": sp.Integer(w.K)}
+        if w.m is not None:
+            table["m"] = sp.Integer(w.m)
+        if w.alpha is not None:
+            table["alpha"] = w.alpha
+        if w.V_centre is not None:
+            table["V"] = w.V_centre
+        if w.window is not None:
+            table["n"] = sp.Integer(len(w.window) - 1)                  # the number of outside words
         if name in table:
             return table[name]
         hints = {"v": "write v_c", "u": "write u_o, u_w or u_{w_s}", "T": "T transposes only as an exponent: u_o^T",
-                 "o": "o is a word index: write u_o or \\hat{y}_o"}
+                 "o": "o is a word index: write u_o or \\hat{y}_o", "J": "write the final formula"}
         known = "U, v_c, u_o, u_w, u_{w_s}, \\hat{y}, y, x, \\sigma, \\exp, \\log"
-        self.fail(f"unknown symbol {name!r}" + (f" ({hints[name]})" if name in hints
-                                                 else f"; this checker knows {known}"), node)
+        self.fail(f"unknown symbol {node.value!r}" + (f" ({hints[name]})" if name in hints
+                                                       else f"; this checker knows {known}"), node)
 
     def b_word(self, node):
-        self.fail(f"\\text{{{node.value}}} can only name the range of a sum", node)
+        self.fail(f"\\text{{{node.value}}} can only name the range of a sum or a case's condition", node)
+
+    def b_undefined(self, node):
+        raise Undefined(f"the answer says: {node.value}", self.text, node.pos)
+
+    def b_otherwise(self, node):
+        self.fail("'otherwise' belongs in \\begin{cases}", node)
+
+    def b_rel(self, node):
+        return sp.Integer(1 if self.truth(node) else 0)      # an Iverson bracket [w = o]
+
+    def b_list(self, node):
+        self.fail("a list belongs in a subscript such as U_{o,\\{w_1,\\dots,w_K\\}}", node)
+
+    def b_row(self, node):
+        self.fail("a case belongs in \\begin{cases}", node)
 
     def b_prime(self, node):
+        inner = node.children[0]
+        if inner.kind == "call" and inner.value == "sigma":      # \sigma'(z) = \sigma(z)(1 - \sigma(z))
+            s = self.build(inner)
+            f = lambda e: e * (1 - e)
+            return s.applyfunc(f) if isinstance(s, sp.MatrixBase) else f(s)
+        if inner.kind != "call":
+            v = self.build(inner)
+            if isinstance(v, sp.MatrixBase):
+                self.note(f"{self.text[inner.pos:inner.end]}' read as its transpose")
+                return v.T
         self.fail("write the final formula, not derivative notation", node)
 
     def b_group(self, node):
         return self.build(node.children[0])
 
+    def b_qualified(self, node):
+        self.qualifier = node.value
+        return self.build(node.children[0])
+
+    def b_abs(self, node):
+        inner = node.children[0]
+        if inner.kind == "var" and inner.value in ("V", "W"):
+            return sp.Integer(self.world.V)
+        v = self.build(inner)
+        if _shape(v) != ():
+            self.fail("|...| of a matrix is not part of these answers", node)
+        return sp.Abs(v)
+
     def b_hat(self, node):
         inner = node.children[0]
         if inner.kind == "var" and inner.value == "y":
             return self.world.y_hat
+        if inner.kind == "sub" and inner.children[0].kind == "var" and inner.children[0].value == "y":
+            return self.b_sub(Node("sub", inner.pos, None, [Node("hat", node.pos, None, [inner.children[0]]),
+                                                             inner.children[1]], inner.end))
         self.fail("only \\hat{y} is defined here", node)
 
     # -- indices
-    def index(self, node):
-        """The integer a subscript names: o, a bound or free index, w_s, or a literal."""
+    def positional(self, name, s, node):
+        """``u_k`` with ``k`` running over the negatives' positions: the k-th negative, or word k."""
+        w = self.world
+        name = _index_name(node) if node.kind in ("var", "prime") else name
+        self.ambiguous.append(name)
+        if self.negative_reading:
+            self.note(f"u_{name} read as u_{{w_{name}}}, the {name}-th negative sample (the older handouts' "
+                      f"notation)")
+            return w.negatives[s - 1]
+        self.note(f"u_{name} read as the vector of vocabulary word {name}")
+        return s
+
+    def word(self, node):
+        """The vocabulary word (0-based) a subscript names: o, c, a bound or free index, w_s, w_{t+j}, a literal."""
         w = self.world
         if node.kind == "group":
-            return self.index(node.children[0])
-        if node.kind == "var":
-            if node.value in w.indices:
-                return w.indices[node.value]
-            if node.value == "o":
-                return w.o
-            self.fail(f"index {node.value!r} is not bound: sum over it or use o", node)
-        if node.kind == "prime" and node.children[0].kind == "var":
-            name = node.children[0].value + "'"
+            return self.word(node.children[0])
+        if node.kind in ("var", "prime") and _is_index_var(node) or node.kind == "var":
+            name = _index_name(node) if node.kind == "prime" else node.value
+            name = w.aliases.get(name, name)
             if name in w.indices:
+                kind = w.kinds.get(name, "word")
+                if kind == "position":
+                    return self.positional(name, w.indices[name], node)
+                if kind == "offset":
+                    self.fail(f"{name} is a window offset: write w_{{t+{name}}}", node)
                 return w.indices[name]
-            self.fail(f"index {name!r} is not bound", node)
+            if name == "o":
+                return w.o
+            if name == "c" and w.c is not None:
+                return w.c
+            self.fail(f"index {name!r} is not bound: sum over it or use o", node)
         if node.kind == "sub" and node.children[0].kind == "var" and node.children[0].value == "w":
-            s = self.index(node.children[1])
+            sub = node.children[1]
+            if w.window is not None and self._mentions_t(sub):
+                j = 0 if (sub.kind == "var" and sub.value == "t") else self.build(
+                    Node("add", sub.pos, [1, -1], [sub, Node("var", sub.pos, "t")]))
+                if not (getattr(j, "is_Integer", False) and int(j) in w.window):
+                    self.fail(f"w_{{t+j}} needs -m <= j <= m (m = {w.m})", node)
+                return w.window[int(j)]
+            s = self.position(sub)
             if not 1 <= s <= w.K:
                 self.fail(f"w_s needs 1 <= s <= K = {w.K}, got s = {s}", node)
             return w.negatives[s - 1]
@@ -140,25 +267,145 @@ class Builder:
             return int(node.value)
         self.fail("a subscript here must be o, an index such as w or s, or w_s", node)
 
+    def _mentions_t(self, node):
+        if node.kind == "var":
+            return node.value == "t"
+        return any(isinstance(c, Node) and self._mentions_t(c) for c in node.children)
+
+    def position(self, node):
+        """The 1-based position s of ``w_s``."""
+        w = self.world
+        if node.kind == "group":
+            return self.position(node.children[0])
+        if node.kind in ("var", "prime"):
+            name = _index_name(node) if node.kind == "prime" else node.value
+            name = w.aliases.get(name, name)
+            if name in w.indices:
+                if w.kinds.get(name, "position") == "word":
+                    self.fail(f"{name} runs over words; w_{name} needs a negative's position s = 1..K", node)
+                return w.indices[name]
+            self.fail(f"index {name!r} is not bound: sum over it or use o", node)
+        if node.kind == "num" and node.value.isdigit() and len(node.value) <= 3:
+            return int(node.value)
+        self.fail("the subscript of w_s must be an index such as s or k", node)
+
     def b_sub(self, node):
         base, sub = node.children
         w = self.world
         if base.kind == "var" and base.value == "v":
             if sub.kind == "var" and sub.value == "c":
                 return w.v_c
+            if w.V_centre is not None:
+                k = self.word(sub)
+                return w.V_centre[:, k]
             self.fail("only the centre vector v_c is defined", node)
         if base.kind == "var" and base.value == "u":
-            k = self.index(sub)
+            k = self.word(sub)
             if not 0 <= k < w.V:
                 self.fail(f"word index {k} is outside the vocabulary 0..{w.V - 1}", sub)
             return w.U[:, k]
+        if base.kind == "var" and base.value == "U" and sub.kind == "list" and sub.value and \
+                sub.value[0].strip("{} ") == "o":
+            self.note("U_{o,{w_1..w_K}} read as the stacked [u_o, -u_{w_1}, ..., -u_{w_K}]")
+            return sp.Matrix.hstack(w.U[:, w.o], *[-w.U[:, k] for k in w.negatives])
         if (base.kind == "var" and base.value == "y") or base.kind == "hat":
             vec = self.build(base)
-            k = self.index(sub)
+            k = self.word(sub)
             if not 0 <= k < w.V:
                 self.fail(f"word index {k} is outside the vocabulary 0..{w.V - 1}", sub)
             return vec[k, 0]
-        self.fail("a subscript belongs on u, v, y or \\hat{y}", node)
+        if base.kind == "var" and base.value == "n" and w.negatives:      # n_w: how often w is a negative
+            return sp.Integer(w.negatives.count(self.word(sub)))
+        if base.kind == "var" and base.value == "e":                       # e_o: the one-hot column at o
+            k = self.word(sub)
+            return sp.Matrix(w.V, 1, lambda i, _: 1 if i == k else 0)
+        if base.kind == "num" and base.value == "1" and sub.kind == "rel":
+            return sp.Integer(1 if self.truth(sub) else 0)
+        if base.kind == "var" and base.value == "delta":
+            if sub.kind == "list" and len(sub.value) == 2:
+                a, b = [Parser(t).expr() if t else None for t in sub.value]
+                if a is not None and b is not None:
+                    return sp.Integer(1 if self.word(a) == self.word(b) else 0)
+            if sub.kind == "mul" and len(sub.children) == 2:
+                return sp.Integer(1 if self.word(sub.children[0]) == self.word(sub.children[1]) else 0)
+            self.fail("write the Kronecker delta as \\delta_{wo} or \\delta_{w,o}", node)
+        self.fail("a subscript belongs on u, v, y, \\hat{y}, U_{o,\\{...\\}} or an indicator 1_{...}", node)
+
+    # -- conditions
+    def side(self, node):
+        """One side of a condition: an index's integer when it is one, else its value."""
+        w = self.world
+        if node.kind == "group":
+            return self.side(node.children[0])
+        if node.kind in ("var", "prime") and _is_index_var(node):
+            name = _index_name(node) if node.kind == "prime" else node.value
+            name = w.aliases.get(name, name)
+            if name in w.indices:
+                return sp.Integer(w.indices[name])
+        if node.kind == "var" and node.value == "o":
+            return sp.Integer(w.o)
+        if node.kind == "var" and node.value == "c" and w.c is not None:
+            return sp.Integer(w.c)
+        if node.kind == "sub" and node.children[0].kind == "var" and node.children[0].value == "w":
+            return sp.Integer(self.word(node))
+        return self.build(node)
+
+    def truth(self, node):
+        """Is the condition ``node`` true in this world (with the bound indices)? Raises if undecidable."""
+        if node.kind == "otherwise":
+            return True
+        if node.kind == "group":
+            return self.truth(node.children[0])
+        if node.kind != "rel":
+            self.fail("expected a condition such as w = o", node)
+        if node.value == ["and"]:
+            return all(self.truth(c) for c in node.children)
+        values = [None if op == "in" else 0 for op in node.value]
+        sides = node.children
+        result = True
+        for k, op in enumerate(node.value):
+            if op in ("in", "notin"):
+                continue                       # "w \in V": the index's range, always true here
+            a, b = self.side(sides[k]), self.side(sides[k + 1])
+            if _shape(a) != () or _shape(b) != ():
+                self.fail("a condition compares numbers or indices, not vectors", node)
+            test = {"=": sp.Eq, "!=": sp.Ne, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge}[op](a, b)
+            if test not in (sp.true, sp.false):
+                self.fail(f"cannot decide the condition {self.text[node.pos:node.end]!r} here", node)
+            result = result and bool(test)
+        del values
+        return result
+
+    def b_cases(self, node):
+        for row in node.children:
+            value, cond = row.children
+            if self.truth(cond):
+                return self.build(value)
+        raise Undefined("no case of \\begin{cases} holds here", self.text, node.pos)
+
+    # -- derivatives (part (i))
+    def b_deriv(self, node):
+        w, loss_text = self.world, node.value or ""
+        wrt = self.build(node.children[0])
+        if not isinstance(wrt, sp.MatrixBase) and isinstance(wrt, sp.Symbol):
+            wrt = sp.Matrix([[wrt]])
+        if not isinstance(wrt, sp.MatrixBase) or not all(isinstance(e, sp.Symbol) for e in wrt):
+            self.fail("differentiate with respect to U, v_c, u_w, v_w or x", node.children[0])
+        if len(node.children) == 2:                  # \frac{\partial (expr)}{\partial X}
+            f = _scalar(self.build(node.children[1]))
+            if _shape(f) != ():
+                self.fail("only a scalar is differentiated here", node.children[1])
+            return wrt.applyfunc(lambda z: sp.diff(f, z))
+        squashed = loss_text.replace(" ", "")
+        if w.loss_at is not None and "j" in w.indices and ("t+j" in squashed or squashed in ("J", "")):
+            if "t+j" not in squashed:
+                self.note("J read as J(v_c, w_{t+j}, U)")
+            loss = w.loss_at(w.indices["j"])
+        elif w.J is not None and "t+j" not in squashed:
+            loss = w.J
+        else:
+            self.fail("J(v_c, w_{t+j}, U) belongs inside a sum over the window j", node)
+        return wrt.applyfunc(lambda z: sp.diff(loss, z))
 
     # -- operators
     def b_neg(self, node):
@@ -171,10 +418,20 @@ class Builder:
             if total is None:
                 total = sign * v
                 continue
-            if _shape(total) != _shape(v):
-                self.fail(f"cannot add {_describe(total)} and {_describe(v)}", child)
+            total, v = self.broadcast(total, v, child)
             total = total + v if sign > 0 else total - v
         return total
+
+    def broadcast(self, a, b, node):
+        """A number added to a column is that number in every entry (``1 - \\sigma(U^T v_c)``)."""
+        sa, sb = _shape(a), _shape(b)
+        if sa == sb:
+            return a, b
+        if sa == () and getattr(a, "is_number", False) and len(sb) == 2 and sb[1] == 1:
+            return a * sp.ones(*sb), b
+        if sb == () and getattr(b, "is_number", False) and len(sa) == 2 and sa[1] == 1:
+            return a, b * sp.ones(*sa)
+        self.fail(f"cannot add {_describe(a)} and {_describe(b)}", node)
 
     def multiply(self, a, b, op, node):
         a, b = _scalar(a), _scalar(b)
@@ -182,6 +439,12 @@ class Builder:
             if _shape(b) != ():
                 self.fail(f"cannot divide by {_describe(b)}", node)
             return a / b
+        if op == "had":
+            if _shape(a) == () or _shape(b) == ():
+                return a * b
+            if a.shape != b.shape:
+                self.fail(f"an entrywise product needs equal shapes, not {_describe(a)} and {_describe(b)}", node)
+            return a.multiply_elementwise(b)
         if _shape(a) == () or _shape(b) == ():
             return a * b
         if op == "dot" and a.shape == b.shape and a.shape[1] == 1:
@@ -204,6 +467,11 @@ class Builder:
 
     def b_pow(self, node):
         base, exp = node.children
+        w = self.world
+        if (base.kind == "var" and base.value == "y" and exp.kind == "group" and w.window is not None
+                and exp.children[0].kind == "var" and exp.children[0].value in w.indices):
+            k = w.window[w.indices[exp.children[0].value]]              # y^{(j)}: one-hot at w_{t+j}
+            return sp.Matrix(w.V, 1, lambda i, _: 1 if i == k else 0)
         if exp.kind == "var" and exp.value == "T":
             v = self.build(base)
             return v.T if isinstance(v, sp.MatrixBase) else v
@@ -228,43 +496,200 @@ class Builder:
 
     def b_call(self, node):
         arg = self.build(node.children[0])
+        if id(node) in self.flip or getattr(node, "origin", None) in self.flip:
+            arg = -arg
         f = {"sigma": lambda z: 1 / (1 + sp.exp(-z)), "exp": sp.exp, "log": sp.log, "ln": sp.log}[node.value]
         return arg.applyfunc(f) if isinstance(arg, sp.MatrixBase) else f(arg)
 
+    # -- sums
     def b_sum(self, node):
         (lower, upper), body = node.value, node.children[0]
-        name, values = self.sum_range(lower, upper, node)
-        saved = dict(self.world.indices)
+        name, kind, values = self.sum_range(lower, upper, body, node)
+        w = self.world
+        saved = dict(w.indices), dict(w.kinds)
         total = None
         try:
             for value in values:
-                self.world.indices[name] = value
+                w.indices[name], w.kinds[name] = value, kind
+                if self.filters and not all(self.truth(f) for f in self.filters[id(node)]):
+                    continue
                 term = self.build(body)
-                if total is not None and _shape(term) != _shape(total):
-                    self.fail("the terms of this sum have different shapes", body)
+                if total is not None:
+                    total, term = self.broadcast(total, term, body)
                 total = term if total is None else total + term
         finally:
-            self.world.indices = saved
+            w.indices.clear()
+            w.indices.update(saved[0])
+            w.kinds.clear()
+            w.kinds.update(saved[1])
+        if total is None:
+            self.fail("this sum has no terms", node)
         return total
 
-    def sum_range(self, lower, upper, node):
-        """Index name and the values it runs over, from the raw tokens of the bounds."""
+    filters = None
+
+    def _pieces(self, toks):
+        """Split a \\sum subscript's tokens into conditions (at top-level , \\\\ : \\mid), unwrapping \\substack."""
+        if toks and toks[0].kind == "cmd" and toks[0].text == "substack":
+            toks = [t for t in toks[1:]]
+            if toks and toks[0].kind == "op" and toks[0].text == "{":
+                toks = toks[1:-1] if toks[-1].kind == "op" and toks[-1].text == "}" else toks[1:]
+        pieces, current, depth = [], [], 0
+        for t in toks:
+            if t.kind == "op" and t.text in "{([":
+                depth += 1
+            elif t.kind == "op" and t.text in "})]":
+                depth -= 1
+            if depth == 0 and ((t.kind == "op" and t.text in ",:") or (t.kind == "cmd" and t.text in ("\\", "mid"))):
+                if current:
+                    pieces.append(current)
+                current = []
+                continue
+            current.append(t)
+        if current:
+            pieces.append(current)
+        return pieces
+
+    def _value(self, node, what):
+        v = self.build(node)
+        if not getattr(v, "is_Integer", False):
+            self.fail(f"the {what} of this sum must be a whole number here (got {_describe(v) if _shape(v) else v})",
+                      node)
+        return int(v)
+
+    def sum_range(self, lower, upper, body, node):
+        """Index name, its kind and the values it runs over, from the bounds; filters are kept per sum."""
         w = self.world
-        start, toks = lower
-        if toks[0].kind != "letter":
-            self.fail("a sum's subscript must start with its index, e.g. \\sum_{w} or \\sum_{s=1}^{K}", node)
-        name = toks[0].text + ("'" if len(toks) > 1 and toks[1].text == "'" else "")
-        rest = "".join(t.text for t in toks[1:]).replace("'", "", 1 if name.endswith("'") else 0)
-        up = "".join(t.text for t in upper[1]) if upper else ""
-        negatives = "K" in up or (not up and not rest and name in ("s", "k"))
-        if negatives:
-            return name, list(range(1, w.K + 1))
-        values = list(range(w.V))
-        if rest.startswith(("neq", "ne")) and rest.endswith("o"):
-            values = [v for v in values if v != w.o]
-        elif rest and not (rest.startswith("in") or rest.startswith("=")):
-            self.fail(f"cannot read the range of this sum ({rest!r})", node)
-        return name, values
+        name = start = stop = setnode = None
+        strict = [False, False]
+        filters = []
+        toks = (lower[1] if lower else []) + (upper[1] if upper else [])
+        letters = {t.text for t in toks if t.kind == "letter"}
+        words = "".join(t.text for t in toks).lower()
+        for piece in self._pieces(lower[1]) if lower else []:
+            cond = parse_tokens(self.text, piece, "bound of \\sum")
+            if cond.kind == "group":
+                cond = cond.children[0]
+            if _is_bound_var(cond) and name is None:
+                name = _index_name(cond)
+            elif cond.kind == "rel" and cond.value != ["and"]:
+                sides, ops = cond.children, cond.value
+                if len(sides) == 2 and _is_bound_var(sides[0]) and ops[0] == "=" and name is None:
+                    name, start = _index_name(sides[0]), sides[1]
+                elif len(sides) == 2 and _is_bound_var(sides[0]) and ops[0] == "in":
+                    name, setnode = name or _index_name(sides[0]), sides[1]
+                elif len(sides) == 3 and _is_bound_var(sides[1]) and all(op in ("<", "<=") for op in ops):
+                    name, start, stop = _index_name(sides[1]), sides[0], sides[2]
+                    strict = [ops[0] == "<", ops[1] == "<"]
+                else:
+                    if name is None and _is_bound_var(sides[0]):
+                        name = _index_name(sides[0])
+                    filters.append(cond)
+            else:
+                self.fail("cannot read this bound of \\sum: expected e.g. w, w \\in V, k=1, w \\neq o", node)
+        if upper is not None:
+            stop = parse_tokens(self.text, upper[1], "upper bound of \\sum")
+        if name is None:
+            name = self.infer_index(body, node)
+        # which range: the window (m), the negatives (K), the vocabulary (V)
+        if "m" in letters or (name == "j" and w.context == "skipgram" and not letters & {"K", "V"}):
+            kind = "offset"
+        elif "K" in letters or (setnode is not None and "k" in words and "v" not in words):
+            kind = "position"
+        elif "V" in letters or "vocab" in words or "W" in letters:
+            kind = "word"
+        elif name.rstrip("'") in ("s", "k") or (name == "j" and w.context == "neg"):
+            kind = "position" if w.context == "neg" else "word"
+        else:
+            kind = "word"
+        lo = None if start is None else self._value(start, "start") + strict[0]
+        hi = None if stop is None else self._value(stop, "end") - strict[1]
+        self.filters = self.filters or {}
+        self.filters[id(node)] = filters
+        if kind == "offset":
+            if w.window is None:
+                self.fail("a sum over the window j belongs in part (i)", node)
+            m = w.m
+            if lo is None and hi is None:
+                values = [j for j in range(-m, m + 1) if j != 0]
+            else:
+                lo, hi = -m if lo is None else lo, m if hi is None else hi
+                if lo < -m or hi > m:
+                    self.fail(f"the window runs over -m..m (m = {m}), not {lo}..{hi}", node)
+                values = list(range(lo, hi + 1))
+                if 0 in values and not filters:
+                    self.window_sums += 1
+                    if self.exclude_j0:
+                        values.remove(0)
+            return name, kind, values
+        if kind == "position":
+            if w.K == 0:
+                self.fail("a sum over the negatives belongs in parts (g) and (h)", node)
+            lo, hi = 1 if lo is None else lo, w.K if hi is None else hi
+            if (lo, hi) == (0, w.K - 1):
+                self.note(f"{name} = 0..K-1 read as the negatives numbered from 0")
+                return name, kind, list(range(1, w.K + 1))
+            if lo < 1 or hi > w.K:
+                self.fail(f"the negatives are numbered 1..K (K = {w.K}) or 0..K-1, not {lo}..{hi}", node)
+            return name, kind, list(range(lo, hi + 1))
+        V = w.V
+        if lo is None and hi is None:
+            return name, kind, list(range(V))
+        lo, hi = 0 if lo is None else lo, V - 1 if hi is None else hi
+        if (lo, hi) == (1, V):
+            self.note(f"{name} = 1..|V| read as the words numbered from 1")
+            return name, kind, list(range(V))
+        if lo < 0 or hi > V - 1:
+            self.fail(f"this sum runs over words {lo}..{hi}, outside the vocabulary 0..|V|-1 = 0..{V - 1} "
+                      f"(number the words 0..|V|-1 or 1..|V|)", node)
+        return name, kind, list(range(lo, hi + 1))
+
+    def infer_index(self, body, node):
+        """The index of a \\sum written without bounds: the one free index of its term."""
+        free = sorted(self.free_indices(body))
+        if len(free) != 1:
+            self.fail("\\sum needs its index, e.g. \\sum_{w} or \\sum_{s=1}^{K}" + (
+                f" (its term has the free indices {', '.join(free)})" if free else ""), node)
+        self.note(f"\\sum without bounds read as a sum over {free[0]}")
+        return free[0]
+
+    def free_indices(self, node, bound=frozenset()):
+        """Index letters used in subscripts of ``node`` that are not bound here or by an inner sum."""
+        w = self.world
+        found = set()
+        if node.kind == "sub":
+            found |= self._index_letters(node.children[1], bound)
+            found |= self.free_indices(node.children[0], bound)
+            return found
+        if node.kind == "sum":
+            lower = node.value[0]
+            inner = set(bound)
+            if lower:
+                toks = lower[1]
+                for k, t in enumerate(toks):
+                    if t.kind == "letter":
+                        inner.add(t.text)
+                        if k + 1 < len(toks) and toks[k + 1].kind == "op" and toks[k + 1].text == "'":
+                            inner.add(t.text + "'")
+            return self.free_indices(node.children[0], frozenset(inner))
+        for c in node.children:
+            if isinstance(c, Node):
+                found |= self.free_indices(c, bound)
+        return {n for n in found if n not in w.indices}
+
+    def _index_letters(self, node, bound):
+        if node.kind == "var":
+            if len(node.value) == 1 and node.value not in "ocTt" and node.value not in bound:
+                return {node.value}
+            return set()
+        if node.kind == "prime" and node.children[0].kind == "var":
+            name = node.children[0].value + "'"
+            return set() if name in bound else {name}
+        out = set()
+        for c in node.children:
+            if isinstance(c, Node):
+                out |= self._index_letters(c, bound)
+        return out
 
 
 def build(text, tree, world):
@@ -272,13 +697,14 @@ def build(text, tree, world):
     return Builder(text, world).build(tree)
 
 
-def read(text, world, tree=None, builder=Builder, description="as written", changes=()):
+def read(text, world, tree=None, builder=Builder, description="as written", changes=(), **options):
     """``text`` read in ``world`` as a :class:`~derivations.coursework.verdicts.Reading` (never raises on bad LaTeX).
 
     ``tree`` is ``parse(text)`` if the caller has it. A formula that does not
     parse is a reading with no value and ``error_kind`` ``syntax``; one that
     does not build, ``meaning``; both with the message and the position.
-    ``builder`` is :class:`Builder` or a subclass that knows more symbols.
+    ``builder`` is :class:`Builder` or a subclass that knows more symbols;
+    ``options`` go to it (e.g. ``negative_reading=False``).
     """
     if tree is None:
         try:
@@ -286,7 +712,19 @@ def read(text, world, tree=None, builder=Builder, description="as written", chan
         except AnswerSyntaxError as exc:
             return Reading(description, None, str(exc), changes, exc.position, SYNTAX)
     try:
-        value = builder(text, world).build(tree)
+        value = builder(text, world, **options).build(tree)
     except AnswerSyntaxError as exc:
         return Reading(description, None, str(exc), changes, exc.position, MEANING)
     return Reading(description, value, "", changes)
+
+
+def read_with(text, world, tree, **options):
+    """Like :func:`read`, but also return the :class:`Builder` (its notes and ambiguities)."""
+    b = Builder(text, world, **options)
+    try:
+        value = b.build(tree)
+    except Undefined as exc:
+        return Reading("as written", None, str(exc), (), exc.position, MEANING), b, exc
+    except AnswerSyntaxError as exc:
+        return Reading("as written", None, str(exc), (), exc.position, MEANING), b, None
+    return Reading("as written", value, "", ()), b, None
