@@ -14,7 +14,7 @@ BUILD := _build
 # E.g. `make test PYTEST_ARGS="-k gradcheck"` runs a subset serially.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help setup browser sandbox book test test-fast bench outputs student clean vendor
+.PHONY: help setup browser sandbox book test test-fast bench outputs student clean vendor lab
 
 help:
 	@echo "make book      build the HTML book into $(BUILD)/html (executes chapters, cached)"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench     timings: book build, cached rebuild, make test, loss functions"
 	@echo "make outputs   re-execute every chapter in place (refresh what nbval compares)"
 	@echo "make student   the student edition in $(BUILD)/student (no solutions; see book/instructors.md)"
+	@echo "make lab       open the chapters in JupyterLab (the explorers run with the kernel)"
 
 # The environment: re-created only when requirements.txt changes.
 $(STAMP): requirements.txt
@@ -76,6 +77,28 @@ $(VENDOR_STAMP): $(NPM_STAMP) $(VENDOR)/files.txt
 vendor: $(VENDOR_STAMP)
 # --- end offline assets ---
 
+# --- Wheels for Python in the page: the "Check your answer" boxes run the written-answer checker
+# under Pyodide (book/_ext/w2v_answer_box.py). SymPy at requirements.txt's pin and mpmath at the
+# version installed beside it, pure-Python wheels from PyPI (Pyodide's own lock pins other hashes).
+# Stamped: re-downloaded only when requirements.txt or this pin changes. `make vendor` runs it.
+WHEELS := $(VENDOR)/wheels
+MPMATH_VERSION := 1.3.0
+WHEELS_STAMP := $(WHEELS)/.w2v-downloaded-$(MPMATH_VERSION)
+
+# The worker unpacks site-packages.zip: the wheels compiled to bytecode by the pinned Pyodide in
+# Node (book/_ext/precompile_python.mjs; import sympy 2.5 s instead of 13 s in the page).
+$(WHEELS_STAMP): requirements.txt $(NPM_STAMP) book/_ext/precompile_python.mjs | $(STAMP)
+	rm -rf $(WHEELS) && mkdir -p $(WHEELS)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --dest $(WHEELS) "$$(grep -E '^sympy==' requirements.txt | cut -d' ' -f1)" mpmath==$(MPMATH_VERSION)
+	node book/_ext/precompile_python.mjs $(VENDOR)/node_modules/pyodide $(WHEELS)/site-packages.zip $(WHEELS)/*.whl
+	touch $@
+
+.PHONY: wheels
+wheels: $(WHEELS_STAMP)
+vendor: wheels
+# --- end wheels ---
+
 book: $(STAMP) vendor
 	$(BIN)/jupyter-book build . --path-output . -W --keep-going --quiet
 	@echo "Book: $(CURDIR)/$(BUILD)/html/index.html"
@@ -101,6 +124,12 @@ WRITTEN_CHECKER ?= yes
 student: $(STAMP) vendor
 	$(BIN)/python -m derivations.coursework.student --out $(BUILD)/student \
 	  $(if $(filter no,$(WRITTEN_CHECKER)),--no-written-checker)
+
+# JupyterLab on the chapters, on any machine: as root (a container) it needs --allow-root.
+# `make lab LAB_ARGS="--no-browser --port 8899"` passes options through.
+LAB_ARGS ?=
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf $(BUILD)
