@@ -241,4 +241,6 @@ def setup(app):
     app.connect("env-check-consistency", check_alt_text)
     # After the themes' own handlers (priority 500), so their assets are in the lists.
     app.connect("html-page-context", page_assets, priority=900)
+    # Every displayed formula read back and compared with what was checked (book/_ext/w2v_display.py).
+    app.setup_extension("w2v_display")
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

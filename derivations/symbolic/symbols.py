@@ -1,11 +1,18 @@
-"""The concrete symbolic world every derivation is checked in.
+"""The concrete symbolic worlds every derivation is checked in.
 
 A derivation in the book is written for any ``d`` and ``|V|``; the engine
-checks it at fixed small sizes (``d = 3``, ``|V| = 5``, ``K = 3`` negatives of
-which one repeats) where every entry of ``v_c`` and ``U`` is its own real
-SymPy symbol. An identity between sums of exponentials that holds for *all*
-such symbols at these sizes is the same algebra as at any size, and small
-sizes keep SymPy fast.
+checks it in each of :data:`WORLDS`, small concrete worlds where every entry of
+``v_c`` and ``U`` is its own real SymPy symbol. An identity between sums of
+exponentials that holds for *all* such symbols at these sizes is the same algebra
+as at any size, and small sizes keep SymPy fast.
+
+One world alone invites coincidences: with ``o = 2`` the answer ``-u_2 + U \\hat y``
+"equals" ``-u_o + U \\hat y``; with ``K = 3`` negatives of which one is drawn twice,
+``(K - 1)`` "equals" the count ``n_w``. So the worlds are chosen so that no two of
+``d``, ``|V|``, ``K``, the multiplicity of the repeated negative, the window's ``m``,
+``o``, ``c`` and the positions of the negatives coincide across them, and within
+each ``d``, ``|V|`` and ``K`` differ; ``o`` is the last word in one and the first in
+the other; each has a negative drawn once and one drawn several times.
 
 Layout as in the package docstring: ``v_c`` is a ``d x 1`` column, ``U`` is
 ``d x |V|`` with column ``w`` the outside vector ``u_w``.
@@ -18,22 +25,58 @@ import sympy as sp
 
 @dataclass(frozen=True)
 class Sizes:
-    """Concrete sizes; ``negatives`` repeats word 1 so part (h) is exercised."""
+    """A concrete world: sizes, the true outside word, the negatives and a skip-gram window.
+
+    ``negatives`` (``w_1..w_K``) repeats a word so part (h) is exercised; ``c`` is
+    the skip-gram centre word and ``window`` its outside words ``w_{t+j}``
+    (``2m`` of them, a word may repeat). ``name`` is how reports cite the world.
+    """
     d: int = 3
     V: int = 5
     o: int = 2
     negatives: tuple = (1, 3, 1)
+    c: int = 0
+    window: tuple = (2, 4, 2, 1)
+    name: str = ""
 
     @property
     def K(self):
         return len(self.negatives)
+
+    @property
+    def m(self):
+        return len(self.window) // 2
+
+    def multiplicity(self, w):
+        """How many times word ``w`` is among the negatives (``n_w``)."""
+        return self.negatives.count(w)
+
+    @property
+    def size(self):
+        """Number of free symbols of ``v_c`` and ``U``: the order in which worlds are tried."""
+        return self.d * (self.V + 1)
+
+    def describe(self):
+        """One line naming the world, e.g. ``d=2, |V|=7, o=0, negatives (4, 1, 6, 1, 1)``."""
+        return (f"{self.name + ': ' if self.name else ''}d={self.d}, |V|={self.V}, o={self.o}, "
+                f"negatives {self.negatives}, window c={self.c}: {self.window}")
 
     def dims(self):
         """Names a chapter uses for a dimension, mapped to their concrete value."""
         return {"d": self.d, "|V|": self.V, "K": self.K, "K+1": self.K + 1, "1": 1}
 
 
-SIZES = Sizes()
+SIZES = Sizes()     # the single world of earlier versions; the answer checker still imports it
+
+#: The worlds every derivation is checked in (smallest first: a failure is reported in the
+#: smallest world where it shows). Across the two: d 2/3, |V| 8/6, K 5/4, o first/last,
+#: the repeated negative drawn 3/2 times at positions {2,4,5}/{1,3}, once-drawn negatives at
+#: {1,3}/{2,4}, windows m = 3/2 around c = 7/1 (a repeated outside word in each). Within each,
+#: the window's n = 2m differs from |V| - 1, K and K - 1 as well.
+WORLDS = (
+    Sizes(d=2, V=8, o=0, negatives=(4, 1, 6, 1, 1), c=7, window=(3, 0, 0, 5, 2, 0), name="world B"),
+    Sizes(d=3, V=6, o=5, negatives=(2, 0, 2, 3), c=1, window=(5, 3, 5, 0), name="world A"),
+)
 
 
 def sigmoid(x):

@@ -39,7 +39,7 @@ def leaky_relu_derivative():
              r"$0<\alpha<1$, so $\alpha x < x$ exactly when $x > 0$"),
         Step(r"\begin{cases} 1 & x > 0 \\ \alpha & x < 0 \end{cases}",
              sp.Piecewise((1, x > 0), (alpha, True)), "differentiate each piece"),
-    ], target=sp.diff(leaky_relu(x), x))
+    ], target=sp.diff(leaky_relu(x), x), sizes=None, wrt=x, loss=leaky_relu(x))
     ### END SOLUTION
 
 
@@ -51,7 +51,8 @@ def leaky_relu_right_derivative_at_0():
                       r"\lim_{h \to 0^+} \frac{f(h) - f(0)}{h}", [
         Step(r"\lim_{h \to 0^+} \frac{h - 0}{h}", sp.limit(h / h, h, 0, "+"), r"$h > 0$, so $f(h) = h$; $f(0) = 0$"),
         Step(r"1", sp.Integer(1), r"$h / h = 1$ for every $h > 0$"),
-    ], target=sp.limit(quotient, h, 0, "+"))
+    ], target=sp.limit(quotient, h, 0, "+"), sizes=None, wrt=h, loss=leaky_relu(h),
+       constant="a one-sided derivative at the point 0 is a number")
     ### END SOLUTION
 
 
@@ -64,7 +65,8 @@ def leaky_relu_left_derivative_at_0():
         Step(r"\lim_{h \to 0^+} \frac{-\alpha h - 0}{-h}", sp.limit(-alpha * h / (-h), h, 0, "+"),
              r"$-h < 0$, so $f(-h) = -\alpha h$"),
         Step(r"\alpha", alpha, r"$\alpha h / h = \alpha$ for every $h > 0$"),
-    ], target=sp.limit(quotient, h, 0, "+"))
+    ], target=sp.limit(quotient, h, 0, "+"), sizes=None, wrt=h, loss=leaky_relu(-h),
+       constant="a one-sided derivative at the point 0 is a number")
     ### END SOLUTION
 
 
@@ -81,8 +83,8 @@ def sigmoid_derivative():
              sp.Mul(1 / (1 + e), e / (1 + e), evaluate=False), "split the square"),
         Step(r"\frac{1}{1 + e^{-x}} \cdot \left(1 - \frac{1}{1 + e^{-x}}\right)",
              1 / (1 + e) * (1 - 1 / (1 + e)), r"$e^{-x} = (1 + e^{-x}) - 1$"),
-        Step(r"\sigma(x)\,\bigl(1 - \sigma(x)\bigr)", sigmoid(x) * (1 - sigmoid(x)), r"definition of $\sigma$"),
-    ], target=sp.diff(sigmoid(x), x))
+        Step(r"\sigma(x)\,\left(1 - \sigma(x)\right)", sigmoid(x) * (1 - sigmoid(x)), r"definition of $\sigma$"),
+    ], target=sp.diff(sigmoid(x), x), sizes=None, wrt=x, loss=sigmoid(x))
     ### END SOLUTION
 
 

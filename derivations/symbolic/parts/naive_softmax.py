@@ -10,14 +10,14 @@ With ``y_hat = softmax(U^T v_c)`` (shape ``|V| x 1``), ``y`` one-hot at ``o``:
 * eq. (d.1) ``dJ/dU = v_c (y_hat - y)^T`` (shape ``d x |V|``).
 ### END SOLUTION
 
-Each derivation is built on a symbols namespace ``S`` (default
-:func:`~derivations.symbolic.engine.naive_softmax_symbols`: d=3, |V|=5, o=2) and is
-checked when shown. (c.2) is checked for every ``w != o`` at once: its
+Each derivation is built on a symbols namespace ``S``; without one it is built in every
+world of :data:`~derivations.symbolic.symbols.WORLDS` (:func:`~derivations.symbolic.engine.in_worlds`)
+and checked in all of them when shown. (c.2) is checked for every ``w != o`` at once: its
 steps stack the ``|V| - 1`` column gradients side by side.
 """
 import sympy as sp
 
-from ..engine import Derivation, Step, grad, naive_softmax_symbols
+from ..engine import Derivation, Step, grad, in_worlds, naive_softmax_symbols
 
 SUM_EXP = r"\sum_{x \in \text{Vocab}} \exp(u_x^\top v_c)"
 
@@ -28,7 +28,8 @@ def _vsum(terms, d):
 
 def cross_entropy(S=None):
     """Eq. (a.1): cross-entropy with a one-hot ``y`` is the naive-softmax loss."""
-    S = S or naive_softmax_symbols()
+    if S is None:
+        return in_worlds(cross_entropy, naive_softmax_symbols)
     o, y, y_hat = S.o, S.y, S.y_hat
     ### BEGIN SOLUTION
     others = [w for w in range(S.V) if w != o]
@@ -44,7 +45,7 @@ def cross_entropy(S=None):
         Step(r"-\log \frac{\exp(u_o^\top v_c)}{" + SUM_EXP + "}",
              -sp.log(S.exp_scores[o] / S.Z),
              r"$\hat y_o = P(O = o \mid C = c)$, the softmax of the scores $U^\top v_c$ ($|V| \times 1$)"),
-    ], target=S.J, shape=("1", "1"), target_latex=r"$J_{\text{naive-softmax}}$")
+    ], target=S.J, shape=("1", "1"), target_latex=r"$J_{\text{naive-softmax}}$", sizes=S.sizes)
     ### END SOLUTION
 
 
@@ -55,7 +56,8 @@ def grad_v_c(S=None):
     ``dJ/dv_c = U (y_hat - y)``.
     ### END SOLUTION
     """
-    S = S or naive_softmax_symbols()
+    if S is None:
+        return in_worlds(grad_v_c, naive_softmax_symbols)
     U, u, v_c, o, d = S.U, S.u, S.v_c, S.o, S.d
     ### BEGIN SOLUTION
     s = S.scores
@@ -83,7 +85,8 @@ def grad_v_c(S=None):
              r"is one-hot; $U \hat y = \sum_x \hat y_x u_x$"),
         Step(r"U (\hat y - y)", U * (S.y_hat - S.y),
              r"factor out $U$: $(d \times |V|)(|V| \times 1) = d \times 1$"),
-    ], target=grad(S.J, v_c), shape=("d", "1"), target_latex=r"SymPy's $\partial J / \partial v_c$")
+    ], target=grad(S.J, v_c), shape=("d", "1"), target_latex=r"SymPy's $\partial J / \partial v_c$",
+       sizes=S.sizes, wrt=v_c, loss=S.J)
     ### END SOLUTION
 
 
@@ -94,7 +97,8 @@ def grad_u_o(S=None):
     ``dJ/du_o = (y_hat_o - 1) v_c``.
     ### END SOLUTION
     """
-    S = S or naive_softmax_symbols()
+    if S is None:
+        return in_worlds(grad_u_o, naive_softmax_symbols)
     u, v_c, o = S.u, S.v_c, S.o
     ### BEGIN SOLUTION
     s = S.scores
@@ -111,7 +115,8 @@ def grad_u_o(S=None):
         Step(r"-v_c + \hat y_o\, v_c", -v_c + S.y_hat[o] * v_c,
              r"$\hat y_o$ is a scalar, so $\hat y_o v_c$ is $d \times 1$ (no transpose)"),
         Step(r"(\hat y_o - 1)\, v_c", (S.y_hat[o] - 1) * v_c, r"factor out $v_c$"),
-    ], target=grad(S.J, u(o)), shape=("d", "1"), target_latex=r"SymPy's $\partial J / \partial u_o$")
+    ], target=grad(S.J, u(o)), shape=("d", "1"), target_latex=r"SymPy's $\partial J / \partial u_o$",
+       sizes=S.sizes, wrt=u(o), loss=S.J)
     ### END SOLUTION
 
 
@@ -125,7 +130,8 @@ def grad_u_w(S=None):
     Checked for all ``w != o`` at once: each step's value is the ``d x (|V|-1)``
     matrix whose columns are that step for ``w`` running over the other words.
     """
-    S = S or naive_softmax_symbols()
+    if S is None:
+        return in_worlds(grad_u_w, naive_softmax_symbols)
     u, v_c, o = S.u, S.v_c, S.o
     ### BEGIN SOLUTION
     s, others = S.scores, [w for w in range(S.V) if w != o]
@@ -142,7 +148,8 @@ def grad_u_w(S=None):
              r"only the term $x = w$ does, with gradient $\exp(u_w^\top v_c)\, v_c$"),
         Step(r"\hat y_w\, v_c", each(lambda w: S.y_hat[w] * v_c),
              r"$\hat y_w$ is a scalar: $\hat y_w v_c$ is $d \times 1$"),
-    ], target=each(lambda w: grad(S.J, u(w))), target_latex=r"SymPy's $\partial J / \partial u_w$")
+    ], target=each(lambda w: grad(S.J, u(w))), target_latex=r"SymPy's $\partial J / \partial u_w$",
+       sizes=S.sizes, wrt=each(u), loss=S.J, where=f"every w in {others}", index=("w", others))
     ### END SOLUTION
 
 
@@ -153,7 +160,8 @@ def grad_U(S=None):
     ``dJ/dU = v_c (y_hat - y)^T``.
     ### END SOLUTION
     """
-    S = S or naive_softmax_symbols()
+    if S is None:
+        return in_worlds(grad_U, naive_softmax_symbols)
     u, v_c, o = S.u, S.v_c, S.o
     ### BEGIN SOLUTION
     columns = lambda f: sp.Matrix.hstack(*[f(w) for w in range(S.V)])
@@ -174,7 +182,8 @@ def grad_U(S=None):
              r"$y_o = 1$ and $y_w = 0$ otherwise"),
         Step(r"v_c\, (\hat y - y)^\top", v_c * (S.y_hat - S.y).T,
              r"an outer product: $(d \times 1)(1 \times |V|) = d \times |V|$"),
-    ], target=grad(S.J, S.U), shape=("d", "|V|"), target_latex=r"SymPy's $\partial J / \partial U$")
+    ], target=grad(S.J, S.U), shape=("d", "|V|"), target_latex=r"SymPy's $\partial J / \partial U$",
+       sizes=S.sizes, wrt=S.U, loss=S.J)
     ### END SOLUTION
 
 
