@@ -47,6 +47,16 @@ def test_every_formula_becomes_svg_with_hidden_mathml():
     assert "<title>(b) The gradient with respect to v_c &#8212; book</title>" in page
 
 
+def test_a_math_directive_with_a_class_is_typeset_too():
+    # {math} with :class: w2v-not-this (context, not a result) puts its class first.
+    page = PAGE.replace('<div class="math notranslate nohighlight">\n\\begin{align}',
+                        '<div class="w2v-not-this math notranslate nohighlight">\n\\begin{align}')
+    assert 'class="w2v-not-this math' in page
+    out, problems = w2v_math.render_pages({"b.html": page})
+    assert problems == [] and out["b.html"].count("<mjx-container") == 5
+    assert "\\begin{align}" not in re.sub(r'data-tex="[^"]*"', "", out["b.html"])
+
+
 def test_a_second_pass_changes_nothing():
     once, _ = w2v_math.render_pages({"b.html": PAGE})
     again, problems = w2v_math.render_pages(once)

@@ -41,7 +41,8 @@ NODE_MODULES = HERE.parent / "_vendor" / "node_modules"
 
 # What Sphinx's MathJax writer emits (sphinx/ext/mathjax.py): a span for inline math, a div for
 # display math, the div optionally led by its equation number. Neither holds another span/div.
-MATH = re.compile(r'(<(span|div) class="math notranslate nohighlight"[^>]*>)(.*?)(</\2>)', re.S)
+# A {math} directive's :class: comes first (w2v-definition, w2v-not-this: context, not results).
+MATH = re.compile(r'(<(span|div) class="(?:[\w-]+ )*math notranslate nohighlight"[^>]*>)(.*?)(</\2>)', re.S)
 EQNO = re.compile(r'\s*(<span class="eqno">.*?</span>)?\s*(.*?)\s*$', re.S)
 DELIMITERS = ((r"\(", r"\)", False), (r"\[", r"\]", True), ("$$", "$$", True))
 ENVIRONMENT = re.compile(r"\\begin\{([^}]+)\}.*\\end\{\1\}", re.S)
