@@ -492,7 +492,10 @@ def test_csv_header_comes_from_the_parts(hostile):
     rows = list(csv.reader(hostile["csv"].decode().splitlines()))
     header = ["submission", *hostile["report"].columns, "total", "max", "failures"]
     assert rows[0] == header and all(len(r) == len(header) for r in rows)
-    assert rows[1][0].endswith("000_not_json.ipynb") and rows[1][1:-1] == ["0"] * (len(header) - 4) + ["0", "48"]
+    # Every part's points, code and written, from the rubric and the checker's references.
+    from derivations.coursework.answers import REFERENCES
+    most = sum(p.points for p in rubric.default_parts()) + sum(r.points for r in REFERENCES.values())
+    assert rows[1][0].endswith("000_not_json.ipynb") and rows[1][1:-1] == ["0"] * (len(header) - 4) + ["0", f"{most:g}"]
     honest = next(r for r in rows if r[0].endswith("honest.ipynb"))
     assert honest[header.index("naive_softmax")] == "10" and honest[header.index("(b)")] == "3"
 
