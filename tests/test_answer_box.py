@@ -105,7 +105,7 @@ NEEDS_NUMPY = _numpy_at_import()
 NUMPY_XFAIL = pytest.mark.xfail(
     bool(NEEDS_NUMPY), strict=True,
     reason=f"Pyodide has no NumPy and {', '.join(NEEDS_NUMPY)} import it unconditionally "
-           "(asked of their owners in /tmp/w2v-coordination.md: NumPy optional, mpmath/math fallback)")
+           "(each shipped module must make NumPy optional, with an mpmath/math fallback)")
 
 
 def python_json(part, latex, diagnose=True):
@@ -273,7 +273,7 @@ def test_every_answer_gets_pythons_verdict_in_the_page(box_page):
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="derivations/coursework/answers/diagnosis.py names the slip only with NumPy "
-                   "(explain() returns early when np is None); asked of its owner in /tmp/w2v-coordination.md")
+                   "(explain() returns early when np is None): the page gives the verdict without the named slip")
 def test_the_page_names_the_slip_like_python(box_page):
     """A wrong answer's diagnosis (e.g. "a sign slip", the step it first changes) as in Python."""
     bad = []

@@ -150,7 +150,7 @@ def test_the_settings_rule_catches_what_it_should(tmp_path):
 # --- machine paths and tracker numbers ---------------------------------------------------
 
 MACHINE_PATH = re.compile(r"(?<![\w.-])/(?:work|root|home|Users)/"
-                          r"|/tmp/pytest|/tmp/tmp[a-z0-9_]{6}"
+                          r"|/tmp/pytest|/tmp/tmp[a-z0-9_]{6}|/tmp/w2v"
                           r"|\b[A-Z]:\\{1,2}Users\\")
 TRACKER = re.compile(r"\bissues?\s*(?:#|no\.?\s*)?\d+\b"
                      r"|(?:#|//|/\*|<!--|\{#-?)\s*issues?\b", re.IGNORECASE)
