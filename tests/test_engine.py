@@ -313,6 +313,7 @@ def test_one_summary_line_and_the_detail_folded():
     assert CheckReport("t", []).summary().startswith("0 steps checked")
 
 
+@pytest.mark.slow                     # shrinks a counterexample in two worlds: about 6 s
 def test_a_failure_names_the_smallest_world_and_at_most_six_numbers():
     d = grad_v_c()
     broken = copy.copy(d)
