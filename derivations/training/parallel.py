@@ -40,6 +40,7 @@ import contextlib
 import multiprocessing as mp
 import multiprocessing.connection
 import os
+import secrets
 import signal
 import threading
 import time
@@ -123,7 +124,9 @@ class _Shared:
         self.blocks, self.arrays = [], []
 
     def create(self, array):
-        block = shared_memory.SharedMemory(create=True, size=max(1, array.nbytes))
+        # Named after this process, so a leftover block (after SIGKILL) says whose it was.
+        name = f"word2vec-{os.getpid()}-{secrets.token_hex(4)}"
+        block = shared_memory.SharedMemory(name=name, create=True, size=max(1, array.nbytes))
         self.blocks.append(block)
         view = np.ndarray(array.shape, dtype=array.dtype, buffer=block.buf)
         view[...] = array

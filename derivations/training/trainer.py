@@ -689,7 +689,7 @@ class _Scatter:
     (part (h)). scipy runs it in compiled code (no ``np.add.at``). Only the
     rows the batch touches are read and written: ``M`` keeps just those rows
     (numbered in a scratch array of ``|V|`` slots), and the sums are added to
-    ``table[rows]``. Other rows are left alone, which matters when another
+    ``table[touched]``. Other rows are left alone, which matters when another
     worker process is updating them at the same time.
     """
 
@@ -697,6 +697,7 @@ class _Scatter:
         self.n_vocab = n_vocab
         self.seen = np.zeros(n_vocab, dtype=bool)
         self.slot = np.zeros(n_vocab, dtype=np.int32)
+        self.matrices = {}
 
     def add(self, table, rows, weights, G):
         n = len(rows)
@@ -704,9 +705,17 @@ class _Scatter:
         touched = np.flatnonzero(self.seen)
         self.seen[touched] = False
         self.slot[touched] = np.arange(len(touched), dtype=np.int32)
-        M = scipy.sparse.csc_matrix((weights, self.slot[rows], np.arange(n + 1, dtype=np.int32)),
-                                    shape=(len(touched), n))
-        table[touched] += M @ G
+        # M is n x n (no batch touches more than n rows), built once per batch shape: building
+        # a sparse matrix costs more than the product; only its data and row indices change.
+        M = self.matrices.get(n)
+        if M is None:
+            M = self.matrices[n] = scipy.sparse.csc_matrix(
+                (weights, self.slot[rows], np.arange(n + 1, dtype=np.int32)), shape=(n, n))
+        else:
+            M.data, M.indices = weights, self.slot[rows]
+        sums = (M @ G)[:len(touched)]
+        sums += table.take(touched, axis=0)         # take + assignment: faster than table[touched] +=
+        table[touched] = sums
 
 
 def _neg_sampling_step(Vt, Ut, inputs, targets, mask, signs, lr, want_loss, scatter_U, scatter_V):
