@@ -13,15 +13,9 @@ for both. Nothing a student wrote runs in this process:
   per process. Where bubblewrap cannot create namespaces :func:`grade` refuses
   (:class:`~derivations.coursework.sandbox.SandboxUnavailable`) unless called
   with ``unsafe=True`` (``--unsafe-no-sandbox``, for a trusted setting only).
-* **The reference.** This process imports the instructor's package and computes
-  the reference losses and gradients itself, at hidden points drawn from
-  :data:`SEED`; the worker returns raw values only, so output forged by a
-  submission passes only by being right. The worker sees the student package
-  (:func:`derivations.coursework.edition.strip_package`), which holds no
-  reference body and none of the instructor's files. Run from the student
-  edition, whose reference bodies are stripped, the grader refuses to grade
-  (:class:`ReferenceMissing`); :func:`assert_part`, the check students run in
-  their notebook, then runs only the checks that need no reference.
+* **The reference.** This process computes the instructor's reference values at hidden
+  points and the worker returns raw values only (:mod:`derivations.coursework.rubric`
+  says how, and what the student edition's grader refuses).
 * **Error boundaries.** Every submission is read with caps checked *before*
   parsing (file size, JSON nesting depth, cell count, cell size, total code;
   :func:`code_cells`) and graded in its own ``try``: one that cannot be read

@@ -336,7 +336,7 @@ def evaluate(exprs, symbols, values):
         return r
 
     with np.errstate(all="ignore"):
-        return np.array([ev(sp.sympify(e) if not isinstance(e, sp.Basic) else e) for e in exprs])
+        return np.array([ev(sp.sympify(e, strict=True) if not isinstance(e, sp.Basic) else e) for e in exprs])
 
 
 def _entries(x):

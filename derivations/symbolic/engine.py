@@ -194,7 +194,7 @@ class Derivation:
         self.target = None if target is None else as_sympy("target", target)
         self.points, self.seed, self.shape, self.sizes = points, seed, shape, sizes
         self.target_latex, self.max_ops = target_latex, max_ops
-        self.wrt = None if wrt is None else sp.sympify(wrt)
+        self.wrt = None if wrt is None else sp.sympify(wrt, strict=True)
         self.loss = None if loss is None else as_sympy("loss", loss)
         self.constant, self.where = constant, where
         self.index = None if index is None else (str(index[0]), tuple(index[1]))

@@ -116,7 +116,7 @@ def as_sympy(name, x):
     if isinstance(x, bool) or not isinstance(x, (int, float, sp.Basic)):
         raise TypeError(f"{name} must be a SymPy expression, a SymPy Matrix or a number, "
                         f"got {type(x).__name__}")
-    return sp.sympify(x).doit()
+    return sp.sympify(x, strict=True).doit()   # strict: never parses a string
 
 
 def shape_of(x):
