@@ -167,6 +167,24 @@ def test_show_raises_on_a_wrong_derivation_and_displays_a_right_one(capsys):
     for step in right.steps:
         assert step.latex in markdown      # the display is generated from the checked steps
     assert markdown.startswith("**(b.1)**")
+    assert show(right) is None
+    out = capsys.readouterr().out.splitlines()       # plain Python: title, display, one line
+    assert out[0] == f"(b.1) {right.title}" and out[-1] == "✓ (b.1) 6 steps checked in 2 worlds, symbolically"
+
+
+def test_in_ipython_show_is_rich_with_one_plain_line():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    shell = InteractiveShell.instance()
+    try:
+        with capture_output() as cap:
+            shell.run_cell("from derivations.symbolic.parts.naive_softmax import grad_v_c\n"
+                           "from derivations.symbolic.engine import show\nshow(grad_v_c())")
+    finally:
+        InteractiveShell.clear_instance()
+    [out] = [o.data for o in cap.outputs]
+    assert out["text/plain"] == "✓ (b.1) 6 steps checked in 2 worlds, symbolically"
+    assert out["text/markdown"].startswith("**(b.1)**") and "<details" in out["text/markdown"]
 
 
 polynomials = st.lists(st.integers(-5, 5), min_size=1, max_size=4)
@@ -310,6 +328,7 @@ def test_one_summary_line_and_the_detail_folded():
     assert "checked" not in head.split("$$")[-1]          # nothing between the display and the line
     assert "<summary>✓ 6 steps checked in 2 worlds, symbolically</summary>" in details
     assert "world B" in details and "world A" in details and details.rstrip().endswith("</details>")
+    assert "equals (5): proved symbolically" in details and "exact" not in details   # words, not jargon
     assert CheckReport("t", []).summary().startswith("0 steps checked")
 
 

@@ -60,9 +60,9 @@ def test_a_perturbed_loss_gradient_fails_check_gradients(capsys):
     def off(v, o, W):
         loss, grad_v_c, grad_U = D.naive_softmax_loss_and_gradient(v, o, W)
         return loss, grad_v_c * 1.001, grad_U
-    with pytest.raises(D.CheckFailed, match="grad_v_c"):
+    with pytest.raises(D.CheckFailed, match="grad_v_c does not match central differences: relative error"):
         D.check_gradients(off, v_c, 2, U)
-    assert "grad_v_c        | exact: False | approx: False" in capsys.readouterr().out
+    assert "grad_v_c" not in capsys.readouterr().out     # no ✓ line for a failed check
 
 
 def test_a_transposed_or_sign_flipped_gradient_fails():
@@ -102,16 +102,55 @@ def test_max_coords_checks_a_subset():
     assert D.gradcheck(f, rng.normal(size=50), max_coords=5).passed
 
 
-def test_compare_prints_the_line_and_raises_past_tolerance(capsys):
+def test_compare_prints_one_line_and_raises_past_tolerance(capsys):
     assert D.compare("same", [1.0, 2.0], [1.0, 2.0]) == 0.0
-    assert capsys.readouterr().out.strip() == "same            | exact: True  | approx: True  | maxdiff: 0.0e+00"
-    D.compare("close", [1.0], [1.0 + 1e-9])
-    assert "exact: False | approx: True" in capsys.readouterr().out
+    assert capsys.readouterr().out == "✓ same matches exactly\n"
+    close = D.compare("close", [1.0], [1.0 + 1e-9])
+    assert capsys.readouterr().out == f"✓ close matches (max difference {float(close):.1e})\n"
+    assert close == pytest.approx(1e-9) and not close.exact and close.max_rel_error <= close.rtol
     with pytest.raises(D.CheckFailed, match=r"relative error 9.99e-04 exceeds rtol 1e-04 at index \(0,\): got 1.001, expected 1"):
         D.compare("far", [1.001], [1.0], rtol=1e-4)
-    assert "approx: False" in capsys.readouterr().out
+    assert capsys.readouterr().out == ""            # a failure shows no ✓ line, only the error
     with pytest.raises(D.CheckFailed, match="shape"):
         D.compare("shape", [1.0, 2.0], [1.0])
+
+
+def test_a_passing_result_never_reads_as_an_alarm(capsys):
+    D.check_gradients(D.naive_softmax_loss_and_gradient, np.ones(2), 0, np.eye(2, 3))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in lines] == ["✓ grad_v_c matches central differences",
+                                                      "✓ grad_U matches central differences"]
+    assert not any(word in line for line in lines for word in ("False", "exact:", "FAIL"))
+
+
+@pytest.fixture
+def ipython():
+    """An in-process IPython shell; cleared afterwards, so other tests see plain Python again."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    shell = InteractiveShell.instance()
+
+    def run(code):
+        with capture_output() as cap:
+            result = shell.run_cell(code, store_history=True)
+        assert result.success, result.error_in_exec
+        return [o.data for o in cap.outputs]
+    yield run
+    InteractiveShell.clear_instance()
+
+
+def test_in_ipython_a_comparison_is_one_folded_line_shown_once(ipython):
+    # As a cell's last expression, the returned float must not add a stray output.
+    outputs = ipython("import derivations as D\nm = D.compare('g', [1.0, 2.0], [1.0, 2.0 + 1e-12])\nm")
+    assert len(outputs) == 1
+    assert outputs[0]["text/plain"] == "✓ g matches (max difference 1.0e-12)"
+    html = outputs[0]["text/html"]
+    assert html.startswith('<details class="w2v-checked"><summary>✓ g matches') and html.endswith("</details>")
+    assert "(2,)" in html and "allowed: 1e-04" in html
+    again = ipython("m")               # a later cell asking for it sees it
+    assert [o["text/plain"] for o in again] == ["✓ g matches (max difference 1.0e-12)"]
+    quiet = ipython("D.compare('q', [1.0], [1.0], verbose=False)")
+    assert [o["text/plain"] for o in quiet] == ["✓ q matches exactly"]
 
 
 def test_non_contiguous_points_are_perturbed_too():

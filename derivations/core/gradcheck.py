@@ -1,9 +1,13 @@
-"""Gradient checks by central differences, and the ``exact | approx | maxdiff`` line.
+"""Gradient checks by central differences, and the one line a passing check shows.
 
-Every check a reader sees both prints and asserts: :func:`compare` prints one
-line in the style of Karpathy's backprop notebook and raises
-:class:`CheckFailed` when the difference passes its stated tolerance.
+Every check a reader sees both shows and asserts: :func:`compare` shows one line
+(``✓ grad_v_c matches (max difference 5.7e-12)``, the numbers behind it folded in a
+``<details>`` in HTML) and raises :class:`CheckFailed` when the difference passes its
+stated tolerance. A passing result never reads as an alarm: rounding makes two correct
+floating-point results differ in their last bits, and that is what "matches" means.
 """
+import html
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,27 +108,111 @@ def gradcheck(f, x, *, h=1e-5, rtol=1e-4, max_coords=None, seed=0, assert_passes
     return result
 
 
-def compare(name, got, expected, rtol=1e-4, floor=1e-8, *, verbose=True):
-    """Print ``name | exact | approx | maxdiff`` and raise if not approximately equal.
+class Match(float):
+    """What :func:`compare` returns: the largest absolute difference, as a ``float``.
 
-    ``approx`` means every coordinate's relative error (:func:`relative_error`
-    with ``floor``) is at most ``rtol``. Returns the maximum absolute difference.
+    It also carries what the check found (``name``, ``exact``, ``max_rel_error``,
+    ``rtol``, ``shape``, ``against``) and shows itself as one line, with the numbers
+    folded in HTML. Shown once: :func:`compare` displays it when it runs, so the same
+    object left as a cell's last expression adds nothing (no stray ``0.0``).
+    """
+
+    def __new__(cls, maxdiff, **facts):
+        self = super().__new__(cls, maxdiff)
+        self.name, self.exact = facts["name"], facts["exact"]
+        self.max_rel_error, self.rtol = facts["max_rel_error"], facts["rtol"]
+        self.shape, self.against = facts["shape"], facts.get("against", "")
+        self.shown_in = None      # the IPython execution that displayed it
+        return self
+
+    def __reduce__(self):         # pickles (and copies) as the plain float it is
+        return float, (float(self),)
+
+    def summary(self):
+        """The one line: ``✓ name matches [against] (max difference 1.2e-16)``, or ``... matches exactly``."""
+        against = f" {self.against}" if self.against else ""
+        how = "exactly" if self.exact else f"(max difference {float(self):.1e})"
+        return f"✓ {self.name} matches{against} {how}"
+
+    def details(self):
+        """The numbers behind the line, as ``(what, value)`` pairs."""
+        return [("shape", str(self.shape) if self.shape else "scalar"),
+                ("largest absolute difference", f"{float(self):.1e}"),
+                ("largest relative difference", f"{self.max_rel_error:.1e} (allowed: {self.rtol:.0e})"),
+                ("bit-for-bit identical", "yes" if self.exact else
+                 "no (floating-point rounding differs; expected for correct results)")]
+
+    def _repr_html_(self):
+        rows = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in self.details())
+        return (f'<details class="w2v-checked"><summary>{html.escape(self.summary())}</summary>'
+                f"<ul>{rows}</ul></details>")
+
+    def _ipython_display_(self):
+        shell = _ipython()
+        if shell is not None and self.shown_in == shell.execution_count:
+            return                          # compare() showed it in this cell already
+        from IPython.display import display   # only reached inside IPython
+        display(_Line(self))
+
+
+class _Line:
+    """A :class:`Match` as IPython displays it: text/plain is the one line, text/html folds the rest."""
+
+    def __init__(self, match):
+        self.match = match
+
+    def __repr__(self):
+        return self.match.summary()
+
+    def _repr_html_(self):
+        return self.match._repr_html_()
+
+
+def _ipython():
+    # The running IPython shell, or None; never imports IPython (this package needs NumPy only).
+    module = sys.modules.get("IPython")
+    return module.get_ipython() if module is not None else None
+
+
+def _show(match):
+    shell = _ipython()
+    if shell is None:
+        print(match.summary())
+        return
+    from IPython.display import display
+    display(_Line(match))
+    match.shown_in = shell.execution_count
+
+
+def compare(name, got, expected, rtol=1e-4, floor=1e-8, *, verbose=True, against=""):
+    """Show ``✓ name matches (max difference ...)`` and raise if not approximately equal.
+
+    ``got`` and ``expected`` are arrays of one shape (or scalars). They match when every
+    coordinate's relative error (:func:`relative_error` with ``floor``) is at most ``rtol``;
+    otherwise :class:`CheckFailed` names the worst coordinate and both values.
+    ``against`` names what ``expected`` is (e.g. ``"central differences"``) in the line.
+
+    Returns:
+        A :class:`Match`: the maximum absolute difference as a ``float``, which also
+        displays as the one line (shown once, see :class:`Match`).
     """
     got, expected = np.asarray(got, float), np.asarray(expected, float)
     if got.shape != expected.shape:
         raise CheckFailed(f"{name}: shape {got.shape}, expected {expected.shape}")
-    exact = bool(np.array_equal(got, expected))
     err = relative_error(got, expected, floor)
-    approx = bool(np.all(err <= rtol))
     maxdiff = float(np.max(np.abs(got - expected))) if got.size else 0.0
-    if verbose:
-        print(f"{name:<15s} | exact: {str(exact):5s} | approx: {str(approx):5s} | maxdiff: {maxdiff:.1e}")
-    if not approx:
+    if not bool(np.all(err <= rtol)):
         worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
         raise CheckFailed(
-            f"{name}: relative error {float(np.max(err)):.2e} exceeds rtol {rtol:.0e} at index "
+            f"{name} does not match{' ' + against if against else ''}: relative error "
+            f"{float(np.max(err)):.2e} exceeds rtol {rtol:.0e} at index "
             f"{tuple(int(i) for i in worst)}: got {float(got[worst]):.10g}, expected {float(expected[worst]):.10g}")
-    return maxdiff
+    match = Match(maxdiff, name=name, exact=bool(np.array_equal(got, expected)),
+                  max_rel_error=float(np.max(err)) if err.size else 0.0, rtol=rtol, shape=got.shape,
+                  against=against)
+    if verbose:
+        _show(match)
+    return match
 
 
 def check_gradients(loss_and_gradient, v_c, o, U, *args, h=1e-5, rtol=1e-4, verbose=True):
@@ -132,8 +220,8 @@ def check_gradients(loss_and_gradient, v_c, o, U, *args, h=1e-5, rtol=1e-4, verb
 
     ``loss_and_gradient(v_c, o, U, *args) -> (loss, grad_v_c, grad_U)``, e.g.
     :func:`~derivations.naive_softmax_loss_and_gradient` or a student's own.
-    Prints one ``exact | approx | maxdiff`` line per gradient against central
-    differences and raises :class:`CheckFailed` past ``rtol``.
+    Shows one line per gradient (``✓ grad_v_c matches central differences (max
+    difference ...)``) and raises :class:`CheckFailed` past ``rtol``. Returns the loss.
     """
     v_c, U = check_v_c_U(v_c, U)
     name = getattr(loss_and_gradient, "__name__", "loss_and_gradient")
@@ -145,6 +233,6 @@ def check_gradients(loss_and_gradient, v_c, o, U, *args, h=1e-5, rtol=1e-4, verb
     floor = 1e-5 * max(1.0, abs(loss))
     numeric_v_c = numerical_gradient(lambda v: call(v, U), v_c, h)
     numeric_U = numerical_gradient(lambda W: call(v_c, W), U, h)
-    compare("grad_v_c", grad_v_c, numeric_v_c, rtol=rtol, floor=floor, verbose=verbose)
-    compare("grad_U", grad_U, numeric_U, rtol=rtol, floor=floor, verbose=verbose)
+    for label, analytic, numeric in (("grad_v_c", grad_v_c, numeric_v_c), ("grad_U", grad_U, numeric_U)):
+        compare(label, analytic, numeric, rtol=rtol, floor=floor, verbose=verbose, against="central differences")
     return loss

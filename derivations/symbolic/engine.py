@@ -24,6 +24,7 @@ the LaTeX of each step *means* its SymPy value is checked by reading it back
 (``book/_ext/w2v_display.py``, which may import the answer reader; this package may not).
 """
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,7 @@ from .equality import (MAX_OPS, Counterexample, Sampler, as_sympy, equivalent,
                        shape_comparison, Comparison)
 from .symbols import SIZES, WORLDS, Sizes, grad, naive_softmax_symbols, neg_sampling_symbols, sigmoid
 
-__all__ = ["Step", "Derivation", "StepFailed", "CheckReport", "show", "in_worlds", "shrink", "Sizes", "SIZES",
+__all__ = ["Step", "Derivation", "StepFailed", "CheckReport", "Shown", "show", "in_worlds", "shrink", "Sizes", "SIZES",
            "WORLDS", "naive_softmax_symbols", "neg_sampling_symbols", "grad", "sigmoid",
            "equivalent", "equivalent_up_to_transpose", "Counterexample"]
 
@@ -85,6 +86,17 @@ class CheckRow:
     def __str__(self):
         v = self.comparison
         return f"{self.left} = {self.right}: {v.how}, {_diff_text(v)}"
+
+    def plain(self):
+        """How it was decided, in words a student reads without alarm (``proved symbolically``)."""
+        v = self.comparison
+        if v.method == "symbolic":
+            how = "proved symbolically"
+        elif v.method == "numeric":
+            how = f"equal at {v.points} random points ({_diff_text(v)})"
+        else:
+            how = v.how
+        return how
 
 
 def _diff_text(comparison):
@@ -315,8 +327,8 @@ class Derivation:
         lines = []
         for i, step in enumerate(self.steps, start=1):
             row = checks.get(f"({i})")
-            lines.append(f"- ({i}) {step.why}" + (f" — checked {row}" if row else ""))
-        lines += [f"- checked {row}" for row in report.rows if row.right not in
+            lines.append(f"- ({i}) {step.why}" + (f" — equals {row.left}: {row.plain()}" if row else ""))
+        lines += [f"- {row.left} equals {row.right}: {row.plain()}" for row in report.rows if row.right not in
                   {f"({i})" for i in range(1, len(self.steps) + 1)}]
         named = [(w, d) for (w, _), d in zip(report.worlds, self.instances()) if w is not None]
         if named:
@@ -395,14 +407,41 @@ def shrink(a, b, cex, tries=(0, 1, -1, 2, -2, 3, -3)):
     return Counterexample(shown, lhs, rhs, cex.reason, index, rest)
 
 
+class Shown:
+    """A checked derivation as a chapter displays it (what :func:`show` returns).
+
+    Rich display (``_repr_markdown_``): the title, the aligned display, then one line
+    saying what was checked with the step-by-step detail folded in a ``<details>``.
+    Plain text (``repr``, what a console or nbval's text comparison sees): that one line.
+    """
+
+    def __init__(self, derivation, report):
+        self.derivation, self.report = derivation, report
+
+    def line(self):
+        """``✓ (b.1) 6 steps checked in 2 worlds, symbolically``."""
+        return f"✓ ({self.derivation.label}) {self.report.summary()}"
+
+    def __repr__(self):
+        return self.line()
+
+    def _repr_markdown_(self):
+        return self.derivation.markdown(self.report)
+
+
 def show(derivation):
-    """Check ``derivation`` (raising :class:`StepFailed` if a step is wrong), then display it."""
+    """Check ``derivation`` (raising :class:`StepFailed` if a step is wrong), then display it.
+
+    In IPython the display is the derivation with one folded "checked" line (:class:`Shown`);
+    in plain Python it prints the title, the LaTeX display and that line. Returns None,
+    so that a cell ending in ``show(d)`` shows the derivation once.
+    """
     if not isinstance(derivation, Derivation):
         raise TypeError(f"show() needs a Derivation, got {type(derivation).__name__}")
-    text = derivation.markdown(derivation.check())
-    try:
-        from IPython.display import Markdown, display
-    except ImportError:       # plain Python: print the Markdown source
-        print(text)
-        return
-    display(Markdown(text))
+    shown = Shown(derivation, derivation.check())
+    module = sys.modules.get("IPython")            # loaded only when running inside IPython
+    if module is None or module.get_ipython() is None:
+        print(f"({derivation.label}) {derivation.title}\n{derivation.latex()}\n{shown.line()}")
+    else:
+        from IPython.display import display
+        display(shown)
