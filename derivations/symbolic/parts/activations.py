@@ -8,12 +8,17 @@
 * eq. (f.1): ``sigma'(x) = sigma(x) (1 - sigma(x))``.
 ### END SOLUTION
 
+Eq. (f.2), ``1 - sigma(x) = sigma(-x)``, is not asked for: it is the identity that lets
+parts (g) and (h) be written with either form.
+
 Each function returns a :class:`~derivations.symbolic.engine.Derivation`; displaying it
 checks it.
 """
+import numpy as np
 import sympy as sp
 
 from ..engine import Derivation, Step, sigmoid
+from ..equality import Sampler
 
 x = sp.Symbol("x", real=True)
 # The handout's 0 < alpha < 1 (max(alpha x, x) picks x for x > 0 only in that range),
@@ -88,7 +93,32 @@ def sigmoid_derivative():
     ### END SOLUTION
 
 
+def one_minus_sigmoid():
+    """Eq. (f.2): ``1 - sigma(x) = sigma(-x)`` (a scalar), the two forms of (g)'s weights."""
+    e = sp.exp(-x)
+    return Derivation("f.2", r"One minus the sigmoid is the sigmoid of the negative", r"1 - \sigma(x)", [
+        Step(r"1 - \frac{1}{1 + e^{-x}}", 1 - 1 / (1 + e), r"definition of $\sigma$"),
+        Step(r"\frac{e^{-x}}{1 + e^{-x}}", e / (1 + e), r"common denominator: $(1 + e^{-x}) - 1 = e^{-x}$"),
+        Step(r"\frac{1}{e^{x} + 1}", 1 / (sp.exp(x) + 1), r"multiply top and bottom by $e^{x}$"),
+        Step(r"\sigma(-x)", sigmoid(-x), r"definition of $\sigma$ at $-x$: $1 / (1 + e^{-(-x)})$"),
+    ], sizes=None)
+
+
+def sampled_alphas(derivation=None):
+    """The slopes ``alpha`` at the points where the engine checks (e.1) numerically, shape ``(points,)``.
+
+    The engine draws one set of points for a derivation's free symbols (``x`` and ``beta``)
+    from its ``points`` and ``seed``; the same :class:`~derivations.symbolic.equality.Sampler`
+    here gives the same points, and ``alpha = 1/(1 + beta)`` at each.
+    """
+    d = leaky_relu_derivative() if derivation is None else derivation
+    symbols = set().union(*(s.expr.free_symbols for s in d.steps), d.target.free_symbols)
+    sampler = Sampler(symbols, d.points, d.seed)
+    to_alpha = sp.lambdify(beta, alpha)
+    return np.array([to_alpha(sampler.point(p)[beta.name]) for p in range(d.points)])
+
+
 def derivations():
     """Every derivation of parts (e) and (f), in chapter order."""
     return [leaky_relu_derivative(), leaky_relu_right_derivative_at_0(),
-            leaky_relu_left_derivative_at_0(), sigmoid_derivative()]
+            leaky_relu_left_derivative_at_0(), sigmoid_derivative(), one_minus_sigmoid()]
