@@ -7,17 +7,28 @@ With ``y_hat = softmax(U^T v_c)`` (shape ``|V| x 1``), ``y`` one-hot at ``o``:
 * eq. (b.1) ``dJ/dv_c = -u_o + sum_x y_hat_x u_x = U (y_hat - y)`` (shape ``d x 1``);
 * eq. (c.1) ``dJ/du_o = (y_hat_o - 1) v_c`` and eq. (c.2) ``dJ/du_w = y_hat_w v_c``
   for ``w != o`` (shape ``d x 1``);
-* eq. (d.1) ``dJ/dU = v_c (y_hat - y)^T`` (shape ``d x |V|``).
+* eq. (d.1) ``dJ/dU = v_c (y_hat - y)^T`` (shape ``d x |V|``);
+* the softmax-gradient lemma (L) ``dJ/dtheta = y_hat - y`` for the scores ``theta = U^T v_c``
+  (shape ``|V| x 1``), and (b), (c), (d) again from it by the chain rule: eq. (b.2)
+  ``dJ/dv_c = U dJ/dtheta``, eq. (c.3) ``dJ/du_w = (dJ/dtheta_w) v_c``, eq. (d.2)
+  ``dJ/dU = v_c (dJ/dtheta)^T``.
 ### END SOLUTION
 
 Each derivation is built on a symbols namespace ``S``; without one it is built in every
 world of :data:`~derivations.symbolic.symbols.WORLDS` (:func:`~derivations.symbolic.engine.in_worlds`)
 and checked in all of them when shown. (c.2) is checked for every ``w != o`` at once: its
 steps stack the ``|V| - 1`` column gradients side by side.
+
+The lemma (L) is checked with the scores as free symbols (:func:`scores_symbols`): it holds
+for every ``theta``, not only for scores of the form ``U^T v_c``. The second routes (b.2),
+(c.3), (d.2) use SymPy's own ``dJ/dtheta`` evaluated at ``theta = U^T v_c``, so their first
+step is the chain rule itself, checked against SymPy's derivative of ``J`` in ``v_c`` or ``U``.
 """
+from types import SimpleNamespace
+
 import sympy as sp
 
-from ..engine import Derivation, Step, grad, in_worlds, naive_softmax_symbols
+from ..engine import SIZES, Derivation, Step, grad, in_worlds, naive_softmax_symbols
 
 SUM_EXP = r"\sum_{x \in \text{Vocab}} \exp(u_x^\top v_c)"
 
@@ -167,16 +178,16 @@ def grad_U(S=None):
     columns = lambda f: sp.Matrix.hstack(*[f(w) for w in range(S.V)])
     return Derivation("d.1", "Gradient with respect to all outside vectors U",
                       r"\frac{\partial J}{\partial U}", [
-        Step(r"\begin{bmatrix} \frac{\partial J}{\partial u_1} & \cdots & "
-             r"\frac{\partial J}{\partial u_{|V|}} \end{bmatrix}",
+        Step(r"\begin{bmatrix} \frac{\partial J}{\partial u_0} & \cdots & "
+             r"\frac{\partial J}{\partial u_{|V|-1}} \end{bmatrix}",
              columns(lambda w: grad(S.J, u(w))),
              r"column $w$ of $\partial J / \partial U$ ($d \times |V|$) is "
              r"$\partial J / \partial u_w$ ($d \times 1$)"),
-        Step(r"\begin{bmatrix} \hat y_1 v_c & \cdots & (\hat y_o - 1) v_c & \cdots & "
-             r"\hat y_{|V|} v_c \end{bmatrix}",
+        Step(r"\begin{bmatrix} \hat y_0 v_c & \cdots & (\hat y_o - 1) v_c & \cdots & "
+             r"\hat y_{|V|-1} v_c \end{bmatrix}",
              columns(lambda w: (S.y_hat[w] - 1) * v_c if w == o else S.y_hat[w] * v_c),
              r"(c.1) for the column $o$, (c.2) for every other column"),
-        Step(r"\begin{bmatrix} (\hat y_1 - y_1)\, v_c & \cdots & (\hat y_{|V|} - y_{|V|})\, v_c "
+        Step(r"\begin{bmatrix} (\hat y_0 - y_0)\, v_c & \cdots & (\hat y_{|V|-1} - y_{|V|-1})\, v_c "
              r"\end{bmatrix}",
              columns(lambda w: (S.y_hat[w] - S.y[w]) * v_c),
              r"$y_o = 1$ and $y_w = 0$ otherwise"),
@@ -187,6 +198,119 @@ def grad_U(S=None):
     ### END SOLUTION
 
 
+def scores_symbols(sizes=SIZES):
+    """The loss as a function of free scores ``theta`` (``|V| x 1``), for the lemma (L).
+
+    Returns a namespace with ``theta`` (entry ``w`` the real symbol ``theta[w]``), ``o``, ``V``,
+    ``y_hat = softmax(theta)`` and ``y`` (one-hot at ``o``), both ``|V| x 1``, and the scalar
+    ``J = -log y_hat_o``: eq. (a.1) with ``U^T v_c`` replaced by ``theta``.
+    """
+    theta = sp.Matrix(sizes.V, 1, lambda w, _: sp.Symbol(f"theta[{w}]", real=True))
+    exp_theta = theta.applyfunc(sp.exp)
+    y_hat = exp_theta / sum(exp_theta)
+    y = sp.Matrix(sizes.V, 1, lambda w, _: 1 if w == sizes.o else 0)
+    return SimpleNamespace(sizes=sizes, V=sizes.V, o=sizes.o, theta=theta, exp_theta=exp_theta,
+                           y_hat=y_hat, y=y, J=-sp.log(y_hat[sizes.o]))
+
+
+def softmax_lemma(S=None):
+    """The lemma (L): ``dJ/dtheta = y_hat - y`` for ``J = -log softmax(theta)_o``, shape ``|V| x 1``."""
+    if S is None:
+        return in_worlds(softmax_lemma, scores_symbols)
+    theta, o = S.theta, S.o
+    ### BEGIN SOLUTION
+    Z = sum(S.exp_theta)
+    sum_exp = r"\sum_{x \in \text{Vocab}} \exp(\theta_x)"
+    return Derivation("L", "The softmax-gradient lemma: the gradient with respect to the scores θ",
+                      r"\frac{\partial J}{\partial \theta}", [
+        Step(r"-\frac{\partial \theta_o}{\partial \theta} + \frac{\partial}{\partial \theta} \log " + sum_exp,
+             -grad(theta[o], theta) + grad(sp.log(Z), theta),
+             r"$J = -\log \hat y_o = -\theta_o + \log \sum_x \exp(\theta_x)$; both terms are scalars, "
+             r"so each gradient is $|V| \times 1$ like $\theta$"),
+        Step(r"-y + \frac{1}{" + sum_exp + r"} \sum_{x \in \text{Vocab}} \exp(\theta_x)\, "
+             r"\frac{\partial \theta_x}{\partial \theta}",
+             -S.y + sum((S.exp_theta[x] * grad(theta[x], theta) for x in range(S.V)), sp.zeros(S.V, 1)) / Z,
+             r"$\partial \theta_o / \partial \theta$ is the one-hot column at $o$, which is $y$; "
+             r"chain rule on $\log$, then on $\exp$"),
+        Step(r"-y + \hat y", -S.y + S.y_hat,
+             r"$\partial \theta_x / \partial \theta$ is the one-hot column at $x$, so the sum puts "
+             r"$\exp(\theta_w)$ in row $w$; divided by the sum of all of them that is "
+             r"$\hat y = \operatorname{softmax}(\theta)$"),
+        Step(r"\hat y - y", S.y_hat - S.y, "reorder"),
+    ], target=grad(S.J, theta), shape=("|V|", "1"), target_latex=r"SymPy's $\partial J / \partial \theta$",
+       sizes=S.sizes, wrt=theta, loss=S.J)
+    ### END SOLUTION
+
+
+def _dJ_dtheta_at_scores(S):
+    """SymPy's ``dJ/dtheta`` of :func:`scores_symbols`, evaluated at ``theta = U^T v_c`` of ``S`` (``|V| x 1``)."""
+    T = scores_symbols(S.sizes)
+    return grad(T.J, T.theta).subs(dict(zip(T.theta, S.scores)))
+
+
+def _by_lemma(S, label, title, lhs_latex, chain_rule, lemma_form, **kwargs):
+    """A second route: two steps, ``(latex, value, why)`` each, from the chain rule to the lemma's form."""
+    return Derivation(label, title, lhs_latex, [Step(*chain_rule), Step(*lemma_form)],
+                      sizes=S.sizes, loss=S.J, **kwargs)
+
+
+def grad_v_c_by_lemma(S=None):
+    """Eq. (b.2): ``dJ/dv_c`` from the lemma by the chain rule, shape ``d x 1``."""
+    if S is None:
+        return in_worlds(grad_v_c_by_lemma, naive_softmax_symbols)
+    ### BEGIN SOLUTION
+    return _by_lemma(
+        S, "b.2", "The gradient with respect to v_c again, from the lemma", r"\frac{\partial J}{\partial v_c}",
+        (r"U \frac{\partial J}{\partial \theta}", S.U * _dJ_dtheta_at_scores(S),
+         r"chain rule through $\theta = U^\top v_c$: $\theta_w = u_w^\top v_c$ has gradient $u_w$ "
+         r"with respect to $v_c$, so $\frac{\partial J}{\partial v_c} = \sum_w "
+         r"\frac{\partial J}{\partial \theta_w} u_w$: $(d \times |V|)(|V| \times 1) = d \times 1$"),
+        (r"U (\hat y - y)", S.U * (S.y_hat - S.y), "the lemma (L)"),
+        target=grad(S.J, S.v_c), shape=("d", "1"), target_latex=r"SymPy's $\partial J / \partial v_c$",
+        wrt=S.v_c)
+    ### END SOLUTION
+
+
+def grad_u_w_by_lemma(S=None):
+    """Eq. (c.3): ``dJ/du_w`` for every word ``w`` (``o`` included) from the lemma, each ``d x 1``.
+
+    Checked for all ``w`` at once: each step's value puts the ``|V|`` column gradients side by side.
+    """
+    if S is None:
+        return in_worlds(grad_u_w_by_lemma, naive_softmax_symbols)
+    words = list(range(S.V))
+    each = lambda f: sp.Matrix.hstack(*[f(w) for w in words])
+    ### BEGIN SOLUTION
+    dJ_dtheta = _dJ_dtheta_at_scores(S)
+    return _by_lemma(
+        S, "c.3", "The gradient with respect to any outside vector u_w again, from the lemma",
+        r"\frac{\partial J}{\partial u_w}",
+        (r"\frac{\partial J}{\partial \theta_w}\, v_c", each(lambda w: dJ_dtheta[w] * S.v_c),
+         r"chain rule: of the scores, only $\theta_w = u_w^\top v_c$ depends on $u_w$, with gradient "
+         r"$v_c$ ($d \times 1$), times the scalar $\partial J / \partial \theta_w$"),
+        (r"(\hat y_w - y_w)\, v_c", each(lambda w: (S.y_hat[w] - S.y[w]) * S.v_c),
+         r"entry $w$ of the lemma (L); $y_w = 1$ for $w = o$ gives (c.1), $y_w = 0$ gives (c.2)"),
+        target=each(lambda w: grad(S.J, S.u(w))), target_latex=r"SymPy's $\partial J / \partial u_w$",
+        wrt=each(S.u), where=f"every w in {words}", index=("w", words))
+    ### END SOLUTION
+
+
+def grad_U_by_lemma(S=None):
+    """Eq. (d.2): ``dJ/dU`` from the lemma by the chain rule, shape ``d x |V|``."""
+    if S is None:
+        return in_worlds(grad_U_by_lemma, naive_softmax_symbols)
+    ### BEGIN SOLUTION
+    return _by_lemma(
+        S, "d.2", "The gradient with respect to U again, from the lemma", r"\frac{\partial J}{\partial U}",
+        (r"v_c \left(\frac{\partial J}{\partial \theta}\right)^\top", S.v_c * _dJ_dtheta_at_scores(S).T,
+         r"column $w$ is (c.3)'s $\frac{\partial J}{\partial \theta_w} v_c$; side by side they are "
+         r"the outer product $(d \times 1)(1 \times |V|) = d \times |V|$"),
+        (r"v_c\, (\hat y - y)^\top", S.v_c * (S.y_hat - S.y).T, "the lemma (L)"),
+        target=grad(S.J, S.U), shape=("d", "|V|"), target_latex=r"SymPy's $\partial J / \partial U$", wrt=S.U)
+    ### END SOLUTION
+
+
 def derivations():
-    """Every derivation of parts (a)-(d), in chapter order."""
-    return [cross_entropy(), grad_v_c(), grad_u_o(), grad_u_w(), grad_U()]
+    """Every derivation of parts (a)-(d), in chapter order (the lemma's routes after the direct ones)."""
+    return [cross_entropy(), grad_v_c(), softmax_lemma(), grad_v_c_by_lemma(), grad_u_o(), grad_u_w(),
+            grad_u_w_by_lemma(), grad_U(), grad_U_by_lemma()]
