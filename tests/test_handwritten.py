@@ -239,4 +239,4 @@ def test_a_sigma_slip_of_our_own_is_diagnosed(parts):
     body = {"sum": h["expr"]["sum"], "body": {"tex": r"(1 - \sigma(u_{w_s}^T v_c)) v_c"}}
     result = H.judge_part(variant(h, expr=body))
     assert result.verdict == WRONG
-    assert r"where \sigma(-u_{w_s}^T v_c) belongs" in H.diagnose(result)
+    assert r"where $\sigma(-u_{w_s}^T v_c)$ belongs" in H.diagnose(result)

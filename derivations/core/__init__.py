@@ -3,7 +3,7 @@
 * :mod:`.functions` — softmax, sigmoid, Leaky ReLU and their logs/derivatives, numerically stable.
 * :mod:`.losses` — naive-softmax and negative-sampling loss and gradients (the reference solutions).
 * :mod:`.skipgram` — the skip-gram loss and gradients over one context window, part (i).
-* :mod:`.gradcheck` — central-difference gradient checks and the ``exact | approx | maxdiff`` line.
+* :mod:`.gradcheck` — central-difference gradient checks and the one-line comparison (``✓ name matches …``).
 * :mod:`.arguments` — the argument checks every public function uses (clear errors, shapes).
 
 Nothing here imports SymPy, ipywidgets or the coursework tools.

@@ -568,7 +568,7 @@ def diagnose(result, points=20, seed=0):
             text = formula.texts[tex]
             arg = text[node.children[0].pos:node.children[0].end].strip().strip("()")
             neg = arg[1:] if arg.startswith("-") else f"-{arg}"
-            return (f"it equals the correct result with \\sigma({arg}) where \\sigma({neg}) belongs "
+            return (f"it equals the correct result with $\\sigma({arg})$ where $\\sigma({neg})$ belongs "
                     f"(σ(z) for σ(−z))" + step("sigma"))
     if result.alternative and weakest(v for _, v in result.alternative).kind == CORRECT:
         alt = part["alternative"]["latex"]
