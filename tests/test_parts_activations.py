@@ -10,7 +10,7 @@ from derivations.symbolic.parts import activations as act
 
 
 @pytest.mark.slow   # the first call builds every derivation in every world: seconds
-@pytest.mark.parametrize("label", ['e.1', 'e.2', 'e.3', 'f.1'])
+@pytest.mark.parametrize("label", ['e.1', 'e.2', 'e.3', 'f.1', 'f.2'])
 def test_every_derivation_checks(label):
     derivation = all_derivations()[label]      # built once per process, in every world
     assert len(derivation.check().rows) == len(derivation.steps)
@@ -44,3 +44,29 @@ def test_a_wrong_sigmoid_derivative_is_caught():
                        target=sp.diff(sigmoid(act.x), act.x))
     with pytest.raises(StepFailed):
         wrong.check()
+
+
+def test_f2_holds_where_numpy_evaluates_both_sides():
+    # (f.2)'s last step, 1 - sigma(x) = sigma(-x), against the library's sigmoid far into both tails
+    xs = np.linspace(-30, 30, 61)
+    formula = sp.lambdify(act.x, act.one_minus_sigmoid().steps[-1].expr)
+    np.testing.assert_allclose(formula(xs), D.sigmoid(-xs), rtol=1e-12)
+    np.testing.assert_allclose(1 - D.sigmoid(xs[xs < 5]), D.sigmoid(-xs[xs < 5]), rtol=1e-9)
+
+
+def test_a_wrong_identity_is_caught():
+    # The slip a student makes: 1 - sigma(x) = sigma(1 - x)
+    wrong = Derivation("f.2?", "1 - sigma(x) = sigma(1 - x)", r"1 - \sigma(x)", [
+        Step(r"1 - \frac{1}{1 + e^{-x}}", 1 - 1 / (1 + sp.exp(-act.x))),
+        Step(r"\sigma(1 - x)", sigmoid(1 - act.x))], sizes=None)
+    with pytest.raises(StepFailed):
+        wrong.check()
+
+
+def test_the_printed_slopes_are_the_ones_the_check_draws():
+    d = act.leaky_relu_derivative()
+    alphas = act.sampled_alphas(d)
+    assert alphas.shape == (d.points,) and ((0 < alphas) & (alphas < 1)).all()
+    # a changed seed draws other points, so the helper follows the derivation's own seed
+    d.seed = 1
+    assert not np.allclose(act.sampled_alphas(d), alphas)

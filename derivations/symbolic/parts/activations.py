@@ -101,7 +101,7 @@ def one_minus_sigmoid():
         Step(r"\frac{e^{-x}}{1 + e^{-x}}", e / (1 + e), r"common denominator: $(1 + e^{-x}) - 1 = e^{-x}$"),
         Step(r"\frac{1}{e^{x} + 1}", 1 / (sp.exp(x) + 1), r"multiply top and bottom by $e^{x}$"),
         Step(r"\sigma(-x)", sigmoid(-x), r"definition of $\sigma$ at $-x$: $1 / (1 + e^{-(-x)})$"),
-    ], sizes=None)
+    ], target=1 - sigmoid(x), target_latex=r"$1 - \sigma(x)$, the left-hand side", sizes=None)
 
 
 def sampled_alphas(derivation=None):
