@@ -140,7 +140,7 @@ def test_check_answer_uses_the_sandbox_and_isolates_when_it_can(monkeypatch):
         calls.append((script, request, limits, package, isolate))
         return {"results": [{"part": "d", "verdict": "transpose", "message": "m", "counterexample": "",
                              "position": -1}]}, None
-    monkeypatch.setattr(sandbox, "run", fake_run)
+    monkeypatch.setattr(sandbox, "run_warm", fake_run)
     for reason in (None, "bwrap is not on PATH"):
         monkeypatch.setattr(sandbox, "available", lambda reason=reason: reason)
         r = check_answer("d", "x", timeout=3, memory_mb=512, verbose=False)
@@ -149,10 +149,10 @@ def test_check_answer_uses_the_sandbox_and_isolates_when_it_can(monkeypatch):
         assert Path(script) == ROOT / "derivations/coursework/answer_worker.py"
         assert request == {"answers": {"d": "x"}} and Path(package) == ROOT
         assert (limits.seconds, limits.memory_mb) == (3, 512) and isolate is (reason is None)
-    monkeypatch.setattr(sandbox, "run", lambda *a, **k: (None, "time limit (3 s) exceeded"))
+    monkeypatch.setattr(sandbox, "run_warm", lambda *a, **k: (None, "time limit (3 s) exceeded"))
     r = check_answer("d", "x", verbose=False)
     assert r.kind == "error" and "time limit" in r.message and r.credit == 0.0
-    monkeypatch.setattr(sandbox, "run", lambda *a, **k: ({"results": [{"part": "d", "verdict": "great"}]}, None))
+    monkeypatch.setattr(sandbox, "run_warm", lambda *a, **k: ({"results": [{"part": "d", "verdict": "great"}]}, None))
     assert check_answer("d", "x", verbose=False).kind == "error"
 
 

@@ -85,6 +85,10 @@ WRAPPERS = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "
             "overrightarrow", "displaystyle"}
 HATS = {"hat", "widehat"}
 FUNCTIONS = {"sigma", "exp", "log", "ln"}
+EXTREMA = {"max", "min"}              # \max(a, b): two or more arguments
+ELLIPSES = {"cdots", "ldots", "dots", "dotsc", "dotsb", "vdots"}
+MATRICES = {"bmatrix", "pmatrix", "matrix", "Bmatrix"}
+ARROWS = {"to", "rightarrow"}
 SPACING = {",", ";", "!", ":", " ", ">", "displaystyle", "limits", "nolimits", "left.", "right."}
 QUADS = {"quad", "qquad"}
 SIZERS = {"big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
@@ -101,7 +105,7 @@ UNDEFINED_WORDS = ("undefined", "notdefined", "doesnotexist", "dne", "notdiffere
 # Commands that continue or end a term rather than start one.
 NOT_A_START = {"right", "cdot", "times", "odot", "circ", "ast", "in", "bigr", "Bigr", "biggr", "Biggr",
                "quad", "qquad", "forall", "end", "\\", "neq", "ne", "leq", "le", "geq", "ge", "lt", "gt",
-               "leqslant", "geqslant", "notin", "mid", "land", "wedge", "dots", "ldots", "cdots", "}", "rbrace"}
+               "leqslant", "geqslant", "notin", "mid", "land", "wedge", "}", "rbrace"} | ELLIPSES | ARROWS
 
 
 def _bold_macro(name):
@@ -378,12 +382,7 @@ class Parser:
         if self.is_op("{"):
             if self._braced_has_comma():
                 return self.braced_list()
-            opened = self.next()
-            if self.is_op("}"):
-                raise self.error("empty group {}")
-            node = self.relation()
-            self.expect_op("}", ("{", opened.pos))
-            return node
+            return self.braced(self.relation)
         if tok.kind == "num":
             self.next()
             if len(tok.text) > 1:            # x^23 is x^2 3 in LaTeX: refuse the ambiguity
@@ -481,12 +480,13 @@ class Parser:
             raise self.error(f"expected {{...}} after {what}")
         return self.braced()
 
-    def braced(self):
-        """``{ expr }``, the current token being the ``{``."""
+    def braced(self, rule=None):
+        """``{ ... }`` read by ``rule`` (default :meth:`expr`; a script takes :meth:`relation`),
+        the current token being the ``{``."""
         opened = self.next()
         if self.is_op("}"):
             raise self.error("empty group {}")
-        node = self.expr()
+        node = (rule or self.expr)()
         self.expect_op("}", ("{", opened.pos))
         return node
 
@@ -499,8 +499,11 @@ class Parser:
             self.leave()
 
     def _bracketed(self, tok, close):
-        """The inside of a bracket: an expression, or a condition (an indicator ``[w = o]``)."""
+        """The inside of a bracket: an expression, a condition (an indicator ``[w = o]``), or a row
+        of entries with an ellipsis (``[a_0 \\cdots a_K]``, ``\\left[a, \\dots, b\\right]``)."""
         node = self.expr()
+        if close != "|" and self._ellipsis_ahead():
+            return self.bracket_row(node)
         if self.is_relation():
             node = self.relation(node)
             while self.is_op(",") or self.is_cmd("land", "wedge"):
@@ -607,6 +610,10 @@ class Parser:
             if primed:
                 node = self.done(Node("prime", tok.pos, None, [node]))
             return Node("pow", tok.pos, None, [node, exponent]) if exponent is not None else node
+        if name in EXTREMA:
+            return Node("call", tok.pos, name, self.arguments(tok))
+        if name == "lim":
+            return self.limit(tok)
         if name == "sum":
             lower = upper = None
             while self.is_op("_") or self.is_op("^") or self.is_cmd("limits", "nolimits"):
@@ -629,12 +636,140 @@ class Parser:
             return Node("var", tok.pos, name)
         if name in ("top", "intercal"):
             return Node("var", tok.pos, "T")             # ^{\top}: read as the exponent T
+        if name == "partial" and self.peek().kind == "letter" and self.peek().text == "J":
+            loss = self.loss_text()                  # \partial J / \partial U
+            if not (self.is_op("/") and self.is_cmd("partial", k=1)):
+                raise self.error("expected / \\partial X after \\partial J, e.g. \\partial J/\\partial U")
+            self.next()
+            self.next()
+            return Node("deriv", tok.pos, loss, [self.scripts(self.atom())])
         if name in ("partial",):
             raise AnswerSyntaxError("write the final formula; \\partial belongs in \\frac{\\partial J(...)}"
                                     "{\\partial U}", self.text, tok.pos)
         if _bold_macro(name):
             return Node("var", tok.pos, name[1])
         raise AnswerSyntaxError(f"unknown command \\{name}", self.text, tok.pos)
+
+    def _ellipsis_ahead(self):
+        """Is there a ``\\cdots`` (or ``\\dots``...) in this bracket, outside any inner one?"""
+        depth, k = 0, 0
+        while True:
+            t = self.peek(k)
+            if t.kind == "eof":
+                return False
+            if (t.kind == "op" and t.text in "([{") or self.is_cmd("left", k=k):
+                depth += 1
+            elif (t.kind == "op" and t.text in ")]}") or self.is_cmd("right", k=k):
+                depth -= 1
+                if depth < 0:
+                    return False
+            elif depth == 0 and self.is_cmd(*ELLIPSES, k=k):
+                return True
+            k += 1
+
+    def bracket_row(self, first):
+        """``a \\cdots b`` (commas allowed) inside a bracket: one row of a matrix."""
+        entries = [first]
+        while True:
+            if self.is_op(","):
+                self.next()
+            if self.is_cmd(*ELLIPSES):
+                t = self.next()
+                entries.append(self.done(Node("dots", t.pos, t.text)))
+            elif self.is_op(")") or self.is_op("]") or self.is_cmd("right"):
+                break
+            else:
+                entries.append(self.expr())
+                if not (self.is_op(",") or self.is_cmd(*ELLIPSES)):
+                    break
+        return self.done(Node("matrix", first.pos, None, [Node("mrow", first.pos, None, entries)]))
+
+    def matrix(self, tok, name):
+        """``\\begin{bmatrix} a & \\cdots & b \\\\ ... \\end{bmatrix}``: rows of entries, ``\\cdots`` and
+        ``\\vdots`` standing for the entries between their neighbours."""
+        rows, entries = [], []
+        while not self.is_cmd("end"):
+            if self.peek().kind == "eof":
+                raise self.error(f"expected \\end{{{name}}} to close \\begin{{{name}}} at position {tok.pos}")
+            if self.is_cmd(*ELLIPSES):
+                t = self.next()
+                entries.append(self.done(Node("dots", t.pos, t.text)))
+            else:
+                entries.append(self.expr())
+            if self.is_op("&"):
+                self.next()
+            elif self.is_cmd("\\"):
+                self.next()
+                rows.append(entries)
+                entries = []
+            elif not self.is_cmd("end"):
+                raise self.error(f"expected &, \\\\ or \\end{{{name}}} after a matrix entry")
+        if entries:
+            rows.append(entries)
+        end = self.next()
+        if self.env_name(end) != name:
+            raise AnswerSyntaxError(f"\\begin{{{name}}} ends with another environment", self.text, end.pos)
+        if not rows:
+            raise AnswerSyntaxError(f"\\begin{{{name}}} needs at least one entry", self.text, tok.pos)
+        return Node("matrix", tok.pos, name, [Node("mrow", r[0].pos, None, r) for r in rows])
+
+    def arguments(self, tok):
+        """``(a, b, ...)``, ``\\left( ... \\right)`` or ``\\{a, b\\}`` after ``\\max``/``\\min``: two or more."""
+        left = self.is_cmd("left")
+        if left:
+            self.next()
+        opened = self.next()
+        closers = {"(": ")", "[": "]", "{": "}", "lbrace": "}"}
+        if opened.text not in closers or (opened.kind == "op") == (opened.text in ("{", "lbrace")):
+            raise AnswerSyntaxError(f"expected ( after \\{tok.text}", self.text, opened.pos)
+        args = [self.expr()]
+        while self.is_op(","):
+            self.next()
+            args.append(self.expr())
+        if left:
+            if not self.is_cmd("right"):
+                raise self.error(f"expected \\right to close \\left at position {opened.pos}")
+            self.next()
+        close = self.next()
+        if close.text != closers[opened.text]:
+            raise AnswerSyntaxError(f"expected {closers[opened.text]!r} to close the arguments of \\{tok.text} "
+                                    f"opened at position {opened.pos}", self.text, close.pos)
+        if len(args) < 2:
+            raise AnswerSyntaxError(f"\\{tok.text} needs two or more arguments, e.g. \\{tok.text}(\\alpha x, x)",
+                                    self.text, tok.pos)
+        return args
+
+    def limit(self, tok):
+        """``\\lim_{h \\to 0^+} term`` (also ``0^-``, ``0``): the variable, the point, the side."""
+        if not (self.is_op("_") and self.is_op("{", k=1)):
+            raise self.error("expected _{h \\to 0} after \\lim")
+        self.next()
+        opened = self.next()
+        var = self.next()
+        if var.kind != "letter":
+            raise AnswerSyntaxError("expected the variable of \\lim, e.g. h in \\lim_{h \\to 0}", self.text, var.pos)
+        if not self.is_cmd(*ARROWS):
+            raise self.error("expected \\to after the variable of \\lim")
+        self.next()
+        sign = self.next() if (self.is_op("-") or self.is_op("+")) else None
+        point = self.atom()
+        if sign is not None and sign.text == "-":
+            point = self.done(Node("neg", sign.pos, None, [point]))
+        side = "+-"
+        if self.is_op("^"):
+            self.next()
+            braced = self.is_op("{")
+            if braced:
+                self.next()
+            if not (self.is_op("+") or self.is_op("-")):
+                raise self.error("expected + or - after ^ in the point of \\lim (0^+ from the right)")
+            side = self.next().text
+            if braced:
+                self.expect_op("}")
+        self.expect_op("}", ("{", opened.pos))
+        if not self.starts_factor():
+            raise self.error("\\lim needs a term to take the limit of")
+        return Node("limit", tok.pos, (var.text, side), [point, self.product()])
 
     def loss_text(self):
         """``J``, ``J_{\\text{...}}`` and an optional ``(v_c, w_{t+j}, U)``: kept as text."""
@@ -704,9 +839,11 @@ class Parser:
 
     def environment(self, tok):
         name = self.env_name(tok)
+        if name in MATRICES:
+            return self.matrix(tok, name)
         if name not in ("cases", "dcases", "rcases"):
-            raise AnswerSyntaxError(f"only \\begin{{cases}} is read here, not \\begin{{{name}}}", self.text,
-                                    tok.pos)
+            raise AnswerSyntaxError(f"only \\begin{{cases}} and \\begin{{bmatrix}} are read here, "
+                                    f"not \\begin{{{name}}}", self.text, tok.pos)
         rows = []
         while True:
             if self.is_cmd("end"):

@@ -29,6 +29,52 @@ from .latex import AnswerSyntaxError, Node, Parser, parse, parse_tokens
 
 MAX_WORK = 20000
 MAX_EXPONENT = 10
+MAX_LIMIT_OPS = 200
+ELLIPSIS_INDEX = "…"          # the index an ellipsis runs over (no typed answer can name it)
+
+
+def _key(node):
+    """What two nodes must share to be the same notation (positions aside)."""
+    if node.kind == "sum":
+        return ("sum", tuple(tuple(t.text for t in b[1]) if b else None for b in node.value))
+    return (node.kind, repr(node.value), len(node.children))
+
+
+def _differences(a, b, out):
+    """Append to ``out`` the pairs of smallest subtrees where ``a`` and ``b`` differ."""
+    if _key(a) != _key(b):
+        out.append((a, b))
+        return
+    for x, y in zip(a.children, b.children):
+        if isinstance(x, Node) and isinstance(y, Node):
+            _differences(x, y, out)
+        elif x != y:
+            out.append((a, b))
+            return
+
+
+def _replaced(node, targets):
+    """A copy of ``node`` with the subtrees whose ids are in ``targets`` replaced by the ellipsis index;
+    each copy keeps its original's id as ``origin`` (the diagnosis marks nodes by id)."""
+    if id(node) in targets:
+        return Node("var", node.pos, ELLIPSIS_INDEX, [], node.end)
+    copy = Node(node.kind, node.pos, node.value,
+                [_replaced(c, targets) if isinstance(c, Node) else c for c in node.children], node.end)
+    copy.origin = getattr(node, "origin", id(node))
+    return copy
+
+
+def _subscripts_naming(node, names):
+    """The subscripts in ``node`` that are one of ``names`` (``o`` in ``\\hat y_o``)."""
+    found = []
+    if node.kind == "sub":
+        s = node.children[1]
+        if s.kind == "var" and s.value in names:
+            found.append(s)
+    for c in node.children:
+        if isinstance(c, Node):
+            found += _subscripts_naming(c, names)
+    return found
 
 
 class AnswerMeaningError(AnswerSyntaxError):
@@ -59,6 +105,13 @@ class World:
     alpha: object = None                           # (e): the Leaky ReLU slope
     J: object = None                               # the part's loss (for an equation's left side)
     aliases: dict = field(default_factory=dict)    # a free index the answer names otherwise -> the part's
+    # Names a chapter's text defines beyond the handout (P, z, theta, x_k): name -> value. ``name_k`` is
+    # entry k of a bound column and column k of a bound matrix.
+    symbols: dict = field(default_factory=dict)
+    # What \partial J / \partial name differentiates when name's value is no matrix of symbols (theta =
+    # U^T v_c, the stacked U_{o,\{...\}} as "U_ow"): name -> (free symbols, value, loss in the free symbols).
+    free: dict = field(default_factory=dict)
+    losses: dict = field(default_factory=dict)     # J_{\text{naive-softmax}}, J_{\text{neg-sample}} -> that loss
 
     @property
     def V(self):
@@ -119,6 +172,7 @@ class Builder:
         self.negative_reading, self.flip, self.swap, self.exclude_j0 = negative_reading, flip, swap or {}, exclude_j0
         self.notes, self.ambiguous, self.qualifier = [], [], ""
         self.window_sums = 0
+        self.override = {}        # names bound inside a \lim or a derivative with respect to a free stand-in
 
     def note(self, text):
         if text not in self.notes:
@@ -145,6 +199,10 @@ class Builder:
         name = w.aliases.get(name, name)
         if name in w.indices:
             return sp.Integer(w.indices[name])
+        if name in self.override:
+            return self.override[name]
+        if name in w.symbols:
+            return w.symbols[name]
         table = {"U": w.U, "x": w.x, "e": sp.E, "y": w.y, "K": sp.Integer(w.K)}
         if w.m is not None:
             table["m"] = sp.Integer(w.m)
@@ -245,6 +303,8 @@ class Builder:
                     return self.positional(name, w.indices[name], node)
                 if kind == "offset":
                     self.fail(f"{name} is a window offset: write w_{{t+{name}}}", node)
+                if kind == "entry":
+                    self.fail(f"{name} numbers the K+1 stacked columns (0 is o), not the vocabulary", node)
                 return w.indices[name]
             if name == "o":
                 return w.o
@@ -299,6 +359,8 @@ class Builder:
                 k = self.word(sub)
                 return w.V_centre[:, k]
             self.fail("only the centre vector v_c is defined", node)
+        if base.kind == "var" and (base.value in self.override or base.value in w.symbols):
+            return self.pick(self.build(base), sub, node)
         if base.kind == "var" and base.value == "u":
             k = self.word(sub)
             if not 0 <= k < w.V:
@@ -306,6 +368,8 @@ class Builder:
             return w.U[:, k]
         if base.kind == "var" and base.value == "U" and sub.kind == "list" and sub.value and \
                 sub.value[0].strip("{} ") == "o":
+            if "U_ow" in self.override:
+                return self.override["U_ow"]
             self.note("U_{o,{w_1..w_K}} read as the stacked [u_o, -u_{w_1}, ..., -u_{w_K}]")
             return sp.Matrix.hstack(w.U[:, w.o], *[-w.U[:, k] for k in w.negatives])
         if (base.kind == "var" and base.value == "y") or base.kind == "hat":
@@ -319,6 +383,8 @@ class Builder:
         if base.kind == "var" and base.value == "e":                       # e_o: the one-hot column at o
             k = self.word(sub)
             return sp.Matrix(w.V, 1, lambda i, _: 1 if i == k else 0)
+        if base.kind == "num" and base.value == "1" and sub.kind == "group" and sub.children[0].kind == "rel":
+            sub = sub.children[0]                                          # 1_{\{w_k = w_s\}}
         if base.kind == "num" and base.value == "1" and sub.kind == "rel":
             return sp.Integer(1 if self.truth(sub) else 0)
         if base.kind == "var" and base.value == "delta":
@@ -329,7 +395,39 @@ class Builder:
             if sub.kind == "mul" and len(sub.children) == 2:
                 return sp.Integer(1 if self.word(sub.children[0]) == self.word(sub.children[1]) else 0)
             self.fail("write the Kronecker delta as \\delta_{wo} or \\delta_{w,o}", node)
-        self.fail("a subscript belongs on u, v, y, \\hat{y}, U_{o,\\{...\\}} or an indicator 1_{...}", node)
+        if base.kind == "group":                                   # (U^\top v_c)_k: an entry
+            return self.pick(self.build(base), sub, node)
+        self.fail("a subscript belongs on u, v, y, \\hat{y}, U_{o,\\{...\\}}, (U^\\top v_c) or an indicator 1_{...}",
+                  node)
+
+    def pick(self, value, sub, node):
+        """``value_k``: entry k of a column, column k of a matrix (k a word, o, an entry index 0..K)."""
+        if not isinstance(value, sp.MatrixBase) or min(value.shape) == 0:
+            self.fail("a subscript here picks an entry of a column or a column of a matrix", node)
+        column = value.shape[1] == 1
+        n = value.shape[0] if column else value.shape[1]
+        k = self.entry(sub, n)
+        return value[k, 0] if column else value[:, k]
+
+    def entry(self, sub, n):
+        """The 0-based entry (of ``n``) a subscript names: a word of the vocabulary when ``n = |V|``,
+        else an index running over the entries (``k = 0..K``) or a literal."""
+        w = self.world
+        if sub.kind == "group":
+            return self.entry(sub.children[0], n)
+        if sub.kind in ("var", "prime"):
+            name = w.aliases.get(_index_name(sub), _index_name(sub))
+            kind = w.kinds.get(name)
+            if name in w.indices and (kind == "entry" or (kind == "position" and n == w.K + 1)):
+                k = w.indices[name]                     # entry s of the K+1 stacked scores is the s-th negative
+                if not 0 <= k < n:
+                    self.fail(f"entry {k} is outside 0..{n - 1}", sub)
+                return k
+        if n == w.V:
+            return self.word(sub)
+        if sub.kind == "num" and sub.value.isdigit() and int(sub.value) < n:
+            return int(sub.value)
+        self.fail(f"this subscript does not say which of the {n} entries (an index k = 0..{n - 1})", sub)
 
     # -- conditions
     def side(self, node):
@@ -352,17 +450,23 @@ class Builder:
 
     def truth(self, node):
         """Is the condition ``node`` true in this world (with the bound indices)? Raises if undecidable."""
+        test = self.condition(node)
+        if test not in (sp.true, sp.false):
+            self.fail(f"cannot decide the condition {self.text[node.pos:node.end]!r} here", node)
+        return bool(test)
+
+    def condition(self, node):
+        """The condition ``node`` as SymPy's true, false, or a relation of a free scalar (``x > 0``)."""
         if node.kind == "otherwise":
-            return True
+            return sp.true
         if node.kind == "group":
-            return self.truth(node.children[0])
+            return self.condition(node.children[0])
         if node.kind != "rel":
             self.fail("expected a condition such as w = o", node)
         if node.value == ["and"]:
-            return all(self.truth(c) for c in node.children)
-        values = [None if op == "in" else 0 for op in node.value]
+            return sp.And(*[self.condition(c) for c in node.children])
         sides = node.children
-        result = True
+        result = sp.true
         for k, op in enumerate(node.value):
             if op in ("in", "notin"):
                 continue                       # "w \in V": the index's range, always true here
@@ -370,21 +474,58 @@ class Builder:
             if _shape(a) != () or _shape(b) != ():
                 self.fail("a condition compares numbers or indices, not vectors", node)
             test = {"=": sp.Eq, "!=": sp.Ne, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge}[op](a, b)
-            if test not in (sp.true, sp.false):
+            if test not in (sp.true, sp.false) and (op in ("=", "!=") or not (a - b).free_symbols):
                 self.fail(f"cannot decide the condition {self.text[node.pos:node.end]!r} here", node)
-            result = result and bool(test)
-        del values
+            result = sp.And(result, test)
         return result
 
     def b_cases(self, node):
+        """The case that holds; a piecewise value when a condition is about a free scalar (``x > 0``)."""
+        pieces = []
         for row in node.children:
             value, cond = row.children
-            if self.truth(cond):
+            test = self.condition(cond)
+            if test is sp.false:
+                continue
+            if test is sp.true and not pieces:
                 return self.build(value)
-        raise Undefined("no case of \\begin{cases} holds here", self.text, node.pos)
+            pieces.append((value, test))
+            if test is sp.true:
+                break
+        if not pieces:
+            raise Undefined("no case of \\begin{cases} holds here", self.text, node.pos)
+        built = [(self.build(v), test) for v, test in pieces]
+        if any(_shape(v) != () for v, _ in built):
+            self.fail("cases on a free quantity (x > 0) need scalar values", node)
+        return sp.Piecewise(*built)
 
     # -- derivatives (part (i))
+    def free_names(self, node):
+        """The stand-ins of :attr:`World.free` that ``node`` (what is differentiated against) names."""
+        w = self.world
+        if node.kind == "var" and node.value in w.free:
+            return [node.value]
+        if node.kind == "sub" and node.children[1].kind == "list" and "U_ow" in w.free:
+            return ["U_ow"]
+        return sorted({n for c in node.children if isinstance(c, Node) for n in self.free_names(c)})
+
     def b_deriv(self, node):
+        """A derivative; with respect to a stand-in (theta, U_ow), taken in its free symbols and put back."""
+        names = self.free_names(node.children[0])
+        if not names:
+            return self.derivative(node, None)
+        w, saved = self.world, dict(self.override)
+        try:
+            self.override.update({n: w.free[n][0] for n in names})
+            value = self.derivative(node, w.free[names[0]][2])
+        finally:
+            self.override = saved
+        back = {}
+        for n in names:
+            back.update(zip(w.free[n][0], w.free[n][1]))
+        return value.xreplace(back)
+
+    def derivative(self, node, stand_in_loss):
         w, loss_text = self.world, node.value or ""
         wrt = self.build(node.children[0])
         if not isinstance(wrt, sp.MatrixBase) and isinstance(wrt, sp.Symbol):
@@ -397,7 +538,12 @@ class Builder:
                 self.fail("only a scalar is differentiated here", node.children[1])
             return wrt.applyfunc(lambda z: sp.diff(f, z))
         squashed = loss_text.replace(" ", "")
-        if w.loss_at is not None and "j" in w.indices and ("t+j" in squashed or squashed in ("J", "")):
+        named = [loss for name, loss in w.losses.items() if name in squashed]
+        if named:
+            loss = named[0]
+        elif stand_in_loss is not None:
+            loss = stand_in_loss
+        elif w.loss_at is not None and "j" in w.indices and ("t+j" in squashed or squashed in ("J", "")):
             if "t+j" not in squashed:
                 self.note("J read as J(v_c, w_{t+j}, U)")
             loss = w.loss_at(w.indices["j"])
@@ -406,6 +552,120 @@ class Builder:
         else:
             self.fail("J(v_c, w_{t+j}, U) belongs inside a sum over the window j", node)
         return wrt.applyfunc(lambda z: sp.diff(loss, z))
+
+    # -- limits and matrices
+    def b_limit(self, node):
+        """``\\lim_{h \\to p^\\pm} f``: SymPy's one- or two-sided limit of the scalar ``f``."""
+        (name, side), (point, body) = node.value, node.children
+        p = self.build(point)
+        if _shape(p) != () or not p.is_number:
+            self.fail("a limit's point must be a number here", point)
+        saved = dict(self.override)
+        t = sp.Dummy(name, positive=True)
+        h = sp.Dummy(name, real=True) if side == "+-" else None
+        try:
+            self.override[name] = h if h is not None else (p + t if side == "+" else p - t)
+            f = self.build(body)
+        finally:
+            self.override = saved
+        if _shape(f) != ():
+            self.fail("only the limit of a scalar is read here", body)
+        if sp.count_ops(f) > MAX_LIMIT_OPS:
+            self.fail(f"this limit's term is too long (more than {MAX_LIMIT_OPS} operations)", body)
+        try:
+            value = sp.limit(f, h, p, "+-") if h is not None else sp.limit(f, t, 0, "+")
+        except (NotImplementedError, ValueError, TypeError, ArithmeticError):
+            value = sp.Limit(f, t, 0)
+        if value.has(sp.Limit):
+            self.fail("this limit cannot be evaluated here: write its value", node)
+        if value.has(sp.AccumBounds) or not value.is_finite:
+            self.fail(f"this limit is not a number ({value})", node)
+        return value
+
+    def b_matrix(self, node):
+        """Rows of entries side by side, columns stacked; an ellipsis stands for the entries between."""
+        rows = node.children
+        if all(len(r.children) == 1 for r in rows) and len(rows) > 1:      # a column (maybe with \vdots)
+            values = self.expand([r.children[0] for r in rows], node)
+            return sp.Matrix.vstack(*[v if isinstance(v, sp.MatrixBase) else sp.Matrix([[v]]) for v in values])
+        out = []
+        for r in rows:
+            values = self.expand(r.children, r)
+            blocks = [v if isinstance(v, sp.MatrixBase) else sp.Matrix([[v]]) for v in values]
+            if len({b.shape[0] for b in blocks}) != 1:
+                self.fail("the entries of a matrix row must have the same height", r)
+            out.append(sp.Matrix.hstack(*blocks))
+        if len({b.shape[1] for b in out}) != 1:
+            self.fail("the rows of a matrix must have the same width", node)
+        return _scalar(sp.Matrix.vstack(*out))
+
+    def expand(self, entries, node):
+        """The values of a row of entries; ``a_0 & \\cdots & a_{|V|-1}`` is every ``a_w`` in order.
+
+        The entries on each side of the ellipsis differ only in their index: a literal first
+        (0 or 1), an end last (``|V|-1``, ``|V|``, ``K``): the words numbered from 0 or from 1,
+        the negatives 1..K, the stacked columns 0..K. An entry between two ellipses
+        (``(\\hat y_o - 1) v_c``) is the column of the word it names (o).
+        """
+        dots = [k for k, e in enumerate(entries) if e.kind == "dots"]
+        if not dots:
+            return [self.build(e) for e in entries]
+        if dots[0] == 0 or dots[-1] == len(entries) - 1:
+            self.fail("write an entry on each side of an ellipsis, e.g. a_0 & \\cdots & a_{|V|-1}", node)
+        # entries before the first pattern entry and after the last are columns of their own
+        before, after = entries[:dots[0] - 1], entries[dots[-1] + 2:]
+        entries = entries[dots[0] - 1:dots[-1] + 2]
+        first, last = entries[0], entries[-1]
+        inner = entries[1:-1]
+        if any((e.kind == "dots") != (k % 2 == 1) for k, e in enumerate(entries)):
+            self.fail("write an entry on each side of an ellipsis, e.g. a_0 & \\cdots & a_{|V|-1}", node)
+        pairs = []
+        _differences(first, last, pairs)
+        lows = {self.text[a.pos:a.end] for a, _ in pairs}
+        highs = {self.text[b.pos:b.end] for _, b in pairs}
+        if not pairs or len(lows) != 1 or len(highs) != 1 or pairs[0][0].kind != "num":
+            self.fail("the entries on each side of an ellipsis must differ only in an index "
+                      "(a number first, e.g. a_0 & \\cdots & a_{|V|-1})", node)
+        lo, hi_node = int(self.b_num(pairs[0][0])), pairs[0][1]
+        hi = self._value(hi_node, "last index")
+        letters = set(highs.pop())
+        w = self.world
+        if "V" in letters and (lo, hi) in ((0, w.V - 1), (1, w.V)):
+            kind, values = "word", list(range(w.V))
+            if lo == 1:
+                self.note("the columns 1..|V| read as the words numbered from 1")
+        elif "K" in letters and (lo, hi) in ((1, w.K), (0, w.K - 1)):
+            kind, values = "position", list(range(1, w.K + 1))
+        elif "K" in letters and (lo, hi) == (0, w.K):
+            kind, values = "entry", list(range(w.K + 1))
+        else:
+            self.fail("an ellipsis runs over the words 0..|V|-1 (or 1..|V|), the negatives 1..K "
+                      "or the stacked columns 0..K", node)
+        middles = {}
+        for m in (e for e in inner if e.kind != "dots"):
+            named = {self.word(n) for n in _subscripts_naming(m, ("o",))}
+            if kind != "word" or len(named) != 1:
+                self.fail("an entry between two ellipses must name its word, e.g. (\\hat y_o - 1) v_c", m)
+            middles[named.pop()] = m
+        template = _replaced(first, {id(a) for a, _ in pairs})
+        saved = dict(w.indices), dict(w.kinds)
+        out = [self.build(e) for e in before]
+        try:
+            for v in values:
+                w.indices[ELLIPSIS_INDEX], w.kinds[ELLIPSIS_INDEX] = v, kind
+                out.append(self.build(middles[v]) if v in middles else self.build(template))
+        finally:
+            w.indices.clear()
+            w.indices.update(saved[0])
+            w.kinds.clear()
+            w.kinds.update(saved[1])
+        return out + [self.build(e) for e in after]
+
+    def b_mrow(self, node):
+        self.fail("a matrix row belongs in \\begin{bmatrix}", node)
+
+    def b_dots(self, node):
+        self.fail("an ellipsis belongs between two entries of a matrix, e.g. a_0 & \\cdots & a_{|V|-1}", node)
 
     # -- operators
     def b_neg(self, node):
@@ -495,6 +755,12 @@ class Builder:
         return b ** e
 
     def b_call(self, node):
+        if node.value in ("max", "min"):
+            args = [self.build(c) for c in node.children]
+            for a, c in zip(args, node.children):
+                if _shape(a) != ():
+                    self.fail(f"\\{node.value} of {_describe(a)} is not part of these answers", c)
+            return (sp.Max if node.value == "max" else sp.Min)(*args)
         arg = self.build(node.children[0])
         if id(node) in self.flip or getattr(node, "origin", None) in self.flip:
             arg = -arg
@@ -626,6 +892,9 @@ class Builder:
             if w.K == 0:
                 self.fail("a sum over the negatives belongs in parts (g) and (h)", node)
             lo, hi = 1 if lo is None else lo, w.K if hi is None else hi
+            if (lo, hi) in ((0, w.K), (1, w.K + 1)):
+                self.note(f"{name} = {lo}..{hi} read as the K+1 stacked entries (o, then the negatives)")
+                return name, "entry", list(range(w.K + 1))
             if (lo, hi) == (0, w.K - 1):
                 self.note(f"{name} = 0..K-1 read as the negatives numbered from 0")
                 return name, kind, list(range(1, w.K + 1))

@@ -1,0 +1,87 @@
+"""The display reader (book/_ext/w2v_display.py) reads each notation the chapters display as what it means.
+
+For every notation the reader learnt for the book's displays (a row of columns with an
+ellipsis, ``\\max``, ``\\lim``, cases on a free ``x``, an entry ``(U^\\top v_c)_k``, a sum over
+the stacked ``k = 0..K``, the columns ``x_k``, the selection matrix ``P``, a derivative with
+respect to the stacked matrix or the scores ``theta``, the slash form ``\\partial J/\\partial U``,
+a free ``z``): the step as displayed reads equal to the value the engine checked, and the
+same LaTeX with one character (or one mark) changed does not.
+"""
+import pytest
+
+import w2v_display  # book/_ext, on the path through conftest.py
+
+# (label, step, old, new): the step's LaTeX with ``old`` replaced by ``new`` once must not read equal.
+EDITS = [
+    ("d.1", 1, r"u_0}", r"u_1}"),                                   # the columns start one word late
+    ("d.1", 2, r"(\hat y_o - 1)", r"(\hat y_o - 2)"),               # the entry between the ellipses
+    ("d.1", 3, r"- y_{|V|-1}", r"+ y_{|V|-1}"),                     # a sign in the last column only
+    ("e.1", 1, r"\max", r"\min"),
+    ("e.1", 2, r"\alpha x & x < 0", r"x & x < 0"),
+    ("e.1", 3, r"1 & x > 0", r"1 & x < 0"),
+    ("e.3", 1, r"-\alpha h", r"\alpha h"),
+    ("e.2", 1, r"}{h}", r"}{-h}"),
+    ("g.1", 2, r"k=0", r"k=1"),                                     # the o-term dropped
+    ("g.1", 2, r")_k", r")_0"),
+    ("g.6", 1, r"x_0", r"x_1"),
+    ("g.6", 1, r"1 - \sigma(x_K", r"1 + \sigma(x_K"),
+    ("h.2", 1, r"P^\top", r"P"),
+    ("h.2", 2, r"-v_c", r"v_c"),
+    ("L", 4, r"\hat y - y", r"\hat y + y"),
+    ("L", 1, r"-\frac{\partial \theta_o}", r"\frac{\partial \theta_o}"),
+    ("b.2", 1, r"U \frac", r"-U \frac"),
+    ("c.3", 1, r"\theta_w", r"\theta_o"),
+    ("d.2", 1, r"v_c", r"u_o"),
+]
+
+
+def read(label, latex):
+    """``(status, detail)`` per world of derivation ``label`` when its step shows ``latex``."""
+    return [w2v_display.read_value(latex, w2v_display.reader_world(d), d.index) for d in
+            w2v_display.derivations()[label].instances()]
+
+
+def step(label, n):
+    return w2v_display.derivations()[label].steps[n - 1]
+
+
+@pytest.mark.slow   # builds every derivation in two worlds once (seconds), then reads steps back
+@pytest.mark.parametrize("label, n, old, new", EDITS, ids=[f"{e[0]}({e[1]}) {e[2]}->{e[3]}" for e in EDITS])
+def test_the_step_reads_equal_and_one_changed_mark_does_not(label, n, old, new):
+    instances = w2v_display.derivations()[label].instances()
+    latex = step(label, n).latex
+    assert old in latex, latex
+    for d in instances:
+        world, expr = w2v_display.reader_world(d), d.steps[n - 1].expr
+        value = w2v_display.read_value(latex, world, d.index)
+        assert not isinstance(value, str), f"({label}) step {n} unreadable: {value}"
+        assert w2v_display.same(value, expr)[0], f"({label}) step {n} reads as another value"
+    edited = [w2v_display.read_value(latex.replace(old, new, 1), w2v_display.reader_world(d), d.index)
+              for d in instances]
+    # Unreadable after the edit also fails the build ("unlisted"); equal in every world would not.
+    assert any(isinstance(v, str) or not w2v_display.same(v, d.steps[n - 1].expr)[0]
+               for v, d in zip(edited, instances)), f"({label}) step {n}: {new!r} for {old!r} still reads equal"
+
+
+# Equalities restated in a chapter's prose, with a one-mark edit that must make them differ.
+PROSE = [
+    ("e_f_activations", r"\frac{d}{dz}\log\sigma(z) = \sigma'(z)/\sigma(z) = 1 - \sigma(z)", "1 - ", "1 + "),
+    ("e_f_activations", r"\frac{d}{dz}\log\sigma(z) = \sigma'(z)/\sigma(z)", r"\sigma'(z)/", r"\sigma(z)/"),
+    ("g_negative_sampling", r"\partial J_{\text{naive-softmax}}/\partial U = v_c (\hat y - y)^\top", "- y", "+ y"),
+    ("g_negative_sampling", r"\partial J_{\text{neg-sample}}/\partial u_o = -(1 - \sigma(u_o^\top v_c))\, v_c",
+     "-(1", "(1"),
+]
+
+
+@pytest.mark.slow   # builds the chapter's derivations to find its worlds: seconds
+@pytest.mark.parametrize("chapter, math, old, new", PROSE, ids=[p[1][:40] for p in PROSE])
+def test_a_prose_equality_reads_equal_and_one_changed_mark_differs(chapter, math, old, new):
+    worlds = w2v_display.chapter_worlds(chapter)
+    assert {f.status for f in w2v_display.check_equality(math, worlds, chapter)} == {"equal"}
+    assert {f.status for f in w2v_display.check_equality(math.replace(old, new, 1), worlds, chapter)} == {"differs"}
+
+
+def test_every_displayed_formula_is_read_none_waits_on_the_list():
+    """Every notation the chapters display is read: the allow-list of unread formulas is empty (it may only
+    shrink, so nothing may be added to it again)."""
+    assert w2v_display.NOT_YET_READ == frozenset()
