@@ -18,6 +18,9 @@ NOTATIONS = {   # what the table must exercise: a name and a pattern one row's L
     "\\sum no bounds": r"\\sum \\", "\\mathbb{1}": r"\\mathbb\{1\}", "\\textbf{1}": r"\\textbf\{1\}_",
     "cases": r"\\begin\{cases\}", "\\forall": r"\\forall s", ", \\quad w \\neq o": r", \\quad w \\neq o",
     "u_k": r"u_k\^", "u_j": r"u_j\^", "0..|V|-1": r"\\sum_\{w=0\}\^\{\|V\|-1\}",
+    "\\partial J/\\partial U": r"\\partial J ?/ ?\\partial U", "\\max": r"\\max\(", "\\lim": r"\\lim_\{h \\to 0\^\+\}",
+    "(U^\\top v_c)_k": r"\(U\^\\top v_c\)_k", "bmatrix with \\cdots": r"\\begin\{bmatrix\}.*\\cdots",
+    "[a, \\dots, b]": r"\\left\[.*\\dots", "\\mathbb{1}_{\\{...\\}}": r"\\mathbb\{1\}_\{\\\{",
 }
 
 

@@ -33,7 +33,10 @@ PIECES = [r"\hat{y}", r"\hat y", "y", "U", "v_c", "u_o", "u_w", "u_{w_s}", "x", 
           "^", "_", "^T", r"^\top", r"\sum_w", r"\sum_{s=1}^{K}", r"\sum_{w \in V}", r"\sigma", r"\exp",
           r"\log", r"\frac", r"\left(", r"\right)", r"\cdot", r"\times", "+", "-", "*", "/", "1", "2", "9",
           "0.5", "e", r"\text{vocab}", "'", "|", "=", r"\alpha", " ", r"\,", "\\", r"\mathbf{U}",
-          "w", "s", "o", r"\neq", "^{-1}", "^{10}", "^{11}"]
+          "w", "s", "o", r"\neq", "^{-1}", "^{10}", "^{11}",
+          r"\max(", r"\min", ",", r"\lim_{h \to 0^+}", r"\lim_{h \to 0}", "h", r"\cdots", r"\dots",
+          r"\begin{bmatrix}", r"\end{bmatrix}", "&", r"\partial J/\partial U", r"\partial", "_k", "_{|V|-1}",
+          r"\begin{cases}", r"\end{cases}", "x > 0", r"U_{o,\{w_1,\dots,w_K\}}"]
 
 ADVERSARIAL = st.one_of(
     st.integers(1, 700).map(lambda n: "(" * n + "x" + ")" * n),
@@ -44,6 +47,12 @@ ADVERSARIAL = st.one_of(
     st.integers(1, 50).map(lambda n: r"\exp(" * n + "x" + ")" * n),
     st.integers(1, 300).map(lambda n: "-" * n + "x"),
     st.integers(1, 3).map(lambda n: (r"(\sum_w \exp(u_w^T v_c) + x)^{10}" * n)),
+    st.integers(1, 60).map(lambda n: r"\lim_{h \to 0^+} " * n + r"\frac{\exp(h) - 1}{h}"),
+    st.integers(1, 60).map(lambda n: r"\begin{bmatrix} " + " & ".join([r"\lim_{h \to 0} \frac{\exp(1/h)}{h}"] * n)
+                           + r" \end{bmatrix}"),
+    st.integers(1, 8).map(lambda n: r"\sum_w" * n + r" \lim_{h \to 0^+} \frac{\sigma(h) - 1/2}{h}"),
+    st.integers(1, 40).map(lambda n: r"\begin{bmatrix} u_0 & \cdots & " * n + "u_{|V|-1}" + r" \end{bmatrix}" * n),
+    st.integers(1, 40).map(lambda n: r"\left[" * n + r"u_0 \cdots u_{|V|-1}" + r"\right]" * n),
     st.sampled_from([
         "__import__('os').system('touch PWNED')", "eval('1')", "exec", "os.system", "lambda: 0",
         "${x}$", "\\input{/etc/passwd}", "\\def\\x{x}", "\x00", "\u202e x", "𝑥 + 1", "ｘ", "x\u0301",

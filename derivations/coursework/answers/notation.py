@@ -16,8 +16,9 @@ the one free index of its term. Inside a sum over the negatives, the older
 handouts' ``u_k`` means ``u_{w_k}``; the builder records that it read it so
 (:attr:`Builder.ambiguous`), and can read it literally instead (``negative_reading=False``).
 
-Limits: numeric exponents must be rationals of size at most 10, and building
-stops after :data:`MAX_WORK` nodes (nested sums multiply the work), so every
+Limits: numeric exponents must be rationals of size at most 10, building
+stops after :data:`MAX_WORK` nodes (nested sums multiply the work), and at most
+:data:`MAX_LIMITS` limits of at most :data:`MAX_LIMIT_OPS` operations are taken, so every
 answer builds quickly.
 """
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from .latex import AnswerSyntaxError, Node, Parser, parse, parse_tokens
 MAX_WORK = 20000
 MAX_EXPONENT = 10
 MAX_LIMIT_OPS = 200
+MAX_LIMITS = 4                # limits taken per reading: each is a SymPy series computation
 ELLIPSIS_INDEX = "…"          # the index an ellipsis runs over (no typed answer can name it)
 
 
@@ -172,6 +174,7 @@ class Builder:
         self.negative_reading, self.flip, self.swap, self.exclude_j0 = negative_reading, flip, swap or {}, exclude_j0
         self.notes, self.ambiguous, self.qualifier = [], [], ""
         self.window_sums = 0
+        self.limits = 0
         self.override = {}        # names bound inside a \lim or a derivative with respect to a free stand-in
 
     def note(self, text):
@@ -557,6 +560,9 @@ class Builder:
     def b_limit(self, node):
         """``\\lim_{h \\to p^\\pm} f``: SymPy's one- or two-sided limit of the scalar ``f``."""
         (name, side), (point, body) = node.value, node.children
+        self.limits += 1
+        if self.limits > MAX_LIMITS:
+            self.fail(f"the answer takes more than {MAX_LIMITS} limits; write their values", node)
         p = self.build(point)
         if _shape(p) != () or not p.is_number:
             self.fail("a limit's point must be a number here", point)
