@@ -16,11 +16,16 @@ Grammar (juxtaposition is multiplication, as in a write-up)::
     factor    := "-" factor | atom scripts
     scripts   := ("_" script | "^" script | "'")*     sub- and superscript in either order
     atom      := number | letter | "(" expr ")" | "[" expr "]" | "{" expr "}" | "|" expr "|"
+               | "[" row "]" | \\left[ row \\right]                 row := expr ([","] (ellipsis | expr))*
                | \\left( expr \\right) | \\frac{expr}{expr} | \\frac{\\partial J(...)}{\\partial X}
+               | \\partial J / \\partial X
                | \\hat{..} | \\mathbf{..} (and other wrappers, \\bU-style macros) | \\text{words}
                | \\sigma | \\exp | \\log | \\ln  followed by an argument
+               | \\max(expr, expr, ...) | \\min(...) | \\lim_{h \\to point[^+ | ^-]} product
                | \\sum [scripts] product | \\mathbb{1}_{condition} | \\mathbb{1}[condition]
                | \\begin{cases} expr & condition \\\\ ... \\end{cases}
+               | \\begin{bmatrix} (expr | ellipsis) & ... \\\\ ... \\end{bmatrix}
+                                                    ellipsis: \\cdots \\dots \\ldots \\vdots
 
 Brackets and subscripts may hold a condition (``[w = o]``, ``1_{w_k = w_s}``: an
 indicator); a braced subscript with a comma is kept as a list (``U_{o,\\{w_1,\\dots,w_K\\}}``).
@@ -938,5 +943,10 @@ indicators: \\mathbb{1}[w = o] \\mathbb{1}_{w_k = w_s} \\textbf{1}_{...} 1_{w=o}
 cases: \\begin{cases} v & w = o \\\\ v' & w \\neq o \\end{cases}, conditions with \\text{if}/\\text{otherwise}
 derivatives (part (i)): \\frac{\\partial J(v_c, w_{t+j}, U)}{\\partial U}, \\nabla_{v_c} J(...)
 stacked matrix: U_{o,\\{w_1,\\dots,w_K\\}}; vector of ones: \\mathbf{1} (a number added to a column)
+entries: (U^\\top v_c)_w, (U^\\top v_c)_k inside \\sum_{k=0}^{K} (the K+1 stacked scores)
+rows with an ellipsis: \\begin{bmatrix} u_0 & \\cdots & u_{|V|-1} \\end{bmatrix} (or 1..|V|, 1..K, 0..K; an entry between
+      two ellipses naming o is column o), \\left[a_0 \\cdots a_K\\right], [a, b, \\dots, c]
+\\max(a, b), \\min(a, b); \\lim_{h \\to 0^+} f, \\lim_{h \\to 0^-} f, \\lim_{h \\to 0} f; cases on a free x (x > 0)
+the slash derivative \\partial J/\\partial U; named losses J_{\\text{naive-softmax}}, J_{\\text{neg-sample}}
 an equation's left side (\\frac{\\partial J}{\\partial v_c} = ...) and trailing qualifiers (, \\quad w \\neq o; \\forall s) are read off
 """

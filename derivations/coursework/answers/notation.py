@@ -16,6 +16,12 @@ the one free index of its term. Inside a sum over the negatives, the older
 handouts' ``u_k`` means ``u_{w_k}``; the builder records that it read it so
 (:attr:`Builder.ambiguous`), and can read it literally instead (``negative_reading=False``).
 
+The book's displays use a few more notations, read the same way: a row of columns with an
+ellipsis (``\\begin{bmatrix} u_0 & \\cdots & u_{|V|-1} \\end{bmatrix}``: the entries on each side
+differ only in their index, whose range the ends give), ``\\max``/``\\min``, ``\\lim``,
+``cases`` on a free ``x`` (a piecewise value), an entry ``(U^\\top v_c)_k``, and the names a
+chapter binds in its :class:`World` (:attr:`World.symbols`, :attr:`World.free`, :attr:`World.losses`).
+
 Limits: numeric exponents must be rationals of size at most 10, building
 stops after :data:`MAX_WORK` nodes (nested sums multiply the work), and at most
 :data:`MAX_LIMITS` limits of at most :data:`MAX_LIMIT_OPS` operations are taken, so every
@@ -188,8 +194,10 @@ class Builder:
         self.work += 1
         if self.work > MAX_WORK:
             self.fail(f"the answer expands to more than {MAX_WORK} terms; simplify it", node)
-        if id(node) in self.swap:
-            node = self.swap[id(node)]
+        if self.swap:               # a copy in an ellipsis row's template is swapped like its original
+            key = id(node) if id(node) in self.swap else getattr(node, "origin", None)
+            if key in self.swap:
+                node = self.swap[key]
         return _scalar(getattr(self, f"b_{node.kind}")(node))
 
     # -- leaves
