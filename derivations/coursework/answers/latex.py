@@ -408,18 +408,24 @@ class Parser:
         raise self.error("expected a subscript or superscript after '_' or '^'")
 
     def _braced_has_comma(self):
-        depth, k = 0, 0
+        """Does the braced group starting here hold a comma outside any inner bracket (a list)?"""
+        return self._before_close(lambda k: self.is_op(",", k=k), k=1)
+
+    def _before_close(self, match, k=0):
+        """Does a token for which ``match(k)`` holds come before the bracket we are in closes,
+        outside any inner bracket? ``k``: how many tokens ahead to start."""
+        depth = 0
         while True:
             t = self.peek(k)
             if t.kind == "eof":
                 return False
-            if t.kind == "op" and t.text in "{([":
+            if (t.kind == "op" and t.text in "([{") or self.is_cmd("left", k=k):
                 depth += 1
-            elif t.kind == "op" and t.text in "})]":
+            elif (t.kind == "op" and t.text in ")]}") or self.is_cmd("right", k=k):
                 depth -= 1
-                if depth == 0:
+                if depth < 0:
                     return False
-            elif t.kind == "op" and t.text == "," and depth == 1:
+            elif depth == 0 and match(k):
                 return True
             k += 1
 
@@ -507,7 +513,7 @@ class Parser:
         """The inside of a bracket: an expression, a condition (an indicator ``[w = o]``), or a row
         of entries with an ellipsis (``[a_0 \\cdots a_K]``, ``\\left[a, \\dots, b\\right]``)."""
         node = self.expr()
-        if close != "|" and self._ellipsis_ahead():
+        if close != "|" and self._before_close(lambda k: self.is_cmd(*ELLIPSES, k=k)):
             return self.bracket_row(node)
         if self.is_relation():
             node = self.relation(node)
@@ -654,23 +660,6 @@ class Parser:
         if _bold_macro(name):
             return Node("var", tok.pos, name[1])
         raise AnswerSyntaxError(f"unknown command \\{name}", self.text, tok.pos)
-
-    def _ellipsis_ahead(self):
-        """Is there a ``\\cdots`` (or ``\\dots``...) in this bracket, outside any inner one?"""
-        depth, k = 0, 0
-        while True:
-            t = self.peek(k)
-            if t.kind == "eof":
-                return False
-            if (t.kind == "op" and t.text in "([{") or self.is_cmd("left", k=k):
-                depth += 1
-            elif (t.kind == "op" and t.text in ")]}") or self.is_cmd("right", k=k):
-                depth -= 1
-                if depth < 0:
-                    return False
-            elif depth == 0 and self.is_cmd(*ELLIPSES, k=k):
-                return True
-            k += 1
 
     def bracket_row(self, first):
         """``a \\cdots b`` (commas allowed) inside a bracket: one row of a matrix."""
