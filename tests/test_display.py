@@ -85,3 +85,41 @@ def test_every_displayed_formula_is_read_none_waits_on_the_list():
     """Every notation the chapters display is read: the allow-list of unread formulas is empty (it may only
     shrink, so nothing may be added to it again)."""
     assert w2v_display.NOT_YET_READ == frozenset()
+
+
+# Scalar notations read in (e.1)'s world (x free, alpha = 1/(1 + beta)): each against (e.1)'s result, f'(x).
+SCALAR = [
+    (r"\begin{cases} 1 & x > 0 \\ \alpha & \text{otherwise} \end{cases}", True),
+    (r"\begin{cases} 1 & x < 0 \\ \alpha & \text{otherwise} \end{cases}", False),
+    (r"\alpha + (1 - \alpha)\,[x > 0]", True),
+    (r"\alpha + (1 - \alpha)\,[x \geq 0]", True),          # differs at the single point x = 0 only
+    (r"\alpha + (1 - \alpha)\,[x < 0]", False),
+    (r"\frac{d}{dx}\max(\alpha x, x)", True),
+    (r"\frac{d}{dx}\min(\alpha x, x)", False),
+    (r"\begin{cases} \lim_{h \to 0^+} \frac{\max(\alpha h, h)}{h} & x > 0 \\ "
+     r"\lim_{h \to 0^-} \frac{\max(\alpha h, h)}{h} & x < 0 \end{cases}", True),
+    (r"\begin{cases} \lim_{h \to 0^-} \frac{\max(\alpha h, h)}{h} & x > 0 \\ "
+     r"\lim_{h \to 0^+} \frac{\max(\alpha h, h)}{h} & x < 0 \end{cases}", False),   # the sides swapped
+]
+
+
+@pytest.mark.slow   # builds the derivations once: seconds
+@pytest.mark.parametrize("latex, equal", SCALAR, ids=[s[0][:40] for s in SCALAR])
+def test_scalar_notations_read_as_what_they_mean(latex, equal):
+    d = w2v_display.derivations()["e.1"]
+    value = w2v_display.read_value(latex, w2v_display.reader_world(d))
+    assert not isinstance(value, str), value
+    assert w2v_display.same(value, d.steps[-1].expr)[0] is equal
+
+
+def test_a_limit_the_reader_cannot_take_is_a_located_meaning_error():
+    from derivations.coursework.answers.notation import read
+    from derivations.coursework.answers.notation import World
+    import sympy as sp
+    x = sp.Symbol("x", real=True)
+    world = World(sp.Matrix([x]), sp.eye(2), 0, (), sp.Matrix([0, 1]), sp.Matrix([1, 0]), x, context="scalar")
+    for latex, words in [(r"\lim_{h \to 0} \frac{1}{h}", "not a number"),
+                         (r"\lim_{h \to 0^+} " * 5 + "h", "more than 4 limits"),
+                         (r"\lim_{h \to v_c} h", "must be a number")]:
+        got = read(latex, world)
+        assert got.value is None and words in got.error and got.position >= 0, (latex, got)

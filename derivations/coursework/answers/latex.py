@@ -84,7 +84,7 @@ UNICODE = {"σ": r"\sigma ", "·": r"\cdot ", "⋅": r"\cdot ", "×": r"\times "
            "ᵀ": "^T", "∑": r"\sum ", "ŷ": r"\hat{y}", "∈": r"\in ", "∂": r"\partial ", "′": "'",
            "≠": r"\neq ", "≤": r"\leq ", "≥": r"\geq ", "∀": r"\forall ", "α": r"\alpha ", "⊙": r"\odot ",
            "∘": r"\circ ", "𝟙": r"\mathbb{1}", "∇": r"\nabla ", "…": r"\dots ", "⋯": r"\cdots ",
-           "\u2009": " ", "\u00a0": " "}
+           "→": r"\to ", "\u2009": " ", "\u00a0": " "}
 WRAPPERS = {"mathbf", "boldsymbol", "bm", "vec", "mathrm", "mathit", "mathsf", "mathbb", "operatorname",
             "textbf", "mathds", "mathbbm", "pmb", "mathcal", "bold", "mathnormal", "symbf", "underline",
             "overrightarrow", "displaystyle"}
@@ -747,6 +747,10 @@ class Parser:
         self.next()
         sign = self.next() if (self.is_op("-") or self.is_op("+")) else None
         point = self.atom()
+        if self.is_op("_"):                       # a subscripted point (its ^ is the side, not a power)
+            under = self.next()
+            point = self.done(Node("sub", point.pos, None, [point, self.script()]))
+            point.pos = min(point.pos, under.pos)
         if sign is not None and sign.text == "-":
             point = self.done(Node("neg", sign.pos, None, [point]))
         side = "+-"

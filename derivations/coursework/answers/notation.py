@@ -241,7 +241,11 @@ class Builder:
         self.fail("'otherwise' belongs in \\begin{cases}", node)
 
     def b_rel(self, node):
-        return sp.Integer(1 if self.truth(node) else 0)      # an Iverson bracket [w = o]
+        """An Iverson bracket ``[w = o]``: 1 or 0; ``[x > 0]`` on a free ``x`` is piecewise."""
+        test = self.condition(node)
+        if test in (sp.true, sp.false):
+            return sp.Integer(1 if test else 0)
+        return sp.Piecewise((1, test), (0, True))
 
     def b_list(self, node):
         self.fail("a list belongs in a subscript such as U_{o,\\{w_1,\\dots,w_K\\}}", node)
