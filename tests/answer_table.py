@@ -217,6 +217,8 @@ TABLE = [
     ("d", r"\begin{bmatrix} \hat y_0 v_c & \cdots & (\hat y_o - 1) v_c & \cdots & \hat y_{|V|-1} v_c \end{bmatrix}", C, ""),
     ("d", r"\begin{bmatrix} \hat y_0 v_c & \cdots & (\hat y_o + 1) v_c & \cdots & \hat y_{|V|-1} v_c \end{bmatrix}", W, ""),
     ("d", r"\begin{bmatrix} (\hat y_0 - y_0) v_c & \cdots \end{bmatrix}", M, "each side"),
+    ("d", r"\begin{bmatrix} (\hat y_0 - y_0) v_c & \cdots & (\hat y_{|V|-1} - y_{|V|-1}) v_c", S, "to close \\begin{bmatrix}"),
+    ("b", r"U \begin{bmatrix} \hat y_1 - y_1 \\ \vdots \\ \hat y_{|V|} - y_{|V|} \end{bmatrix}", C, "numbered from 1"),
     ("d", r"\begin{bmatrix} (\hat y_1 - y_1) v_c & \cdots & (\hat y_{|V|-1} - y_{|V|-1}) v_c \end{bmatrix}", M, "an ellipsis runs over"),
     ("g2_U", r"\left[-(1-\sigma(u_o^\top v_c)) v_c, -(1-\sigma(-u_{w_1}^\top v_c)) v_c, \dots, -(1-\sigma(-u_{w_K}^\top v_c)) v_c\right]", C, ""),
     ("g2_U", r"\begin{bmatrix} -(1-\sigma(u_o^\top v_c)) v_c & (1-\sigma(-u_{w_1}^\top v_c)) v_c & \cdots & (1-\sigma(-u_{w_K}^\top v_c)) v_c \end{bmatrix}", W, ""),

@@ -696,6 +696,8 @@ class Parser:
                 self.next()
                 rows.append(entries)
                 entries = []
+            elif self.peek().kind == "eof":
+                raise self.error(f"expected \\end{{{name}}} to close \\begin{{{name}}} at position {tok.pos}")
             elif not self.is_cmd("end"):
                 raise self.error(f"expected &, \\\\ or \\end{{{name}}} after a matrix entry")
         if entries:

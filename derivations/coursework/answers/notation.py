@@ -651,7 +651,7 @@ class Builder:
         if "V" in letters and (lo, hi) in ((0, w.V - 1), (1, w.V)):
             kind, values = "word", list(range(w.V))
             if lo == 1:
-                self.note("the columns 1..|V| read as the words numbered from 1")
+                self.note("the indices 1..|V| around the ellipsis read as the words numbered from 1")
         elif "K" in letters and (lo, hi) in ((1, w.K), (0, w.K - 1)):
             kind, values = "position", list(range(1, w.K + 1))
         elif "K" in letters and (lo, hi) == (0, w.K):
