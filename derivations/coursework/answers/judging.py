@@ -376,10 +376,16 @@ def check_answer(part, latex, timeout=20.0, memory_mb=1024, verbose=True):
 
     The verdict is a :class:`~derivations.coursework.verdicts.Verdict`, as from :func:`judge`.
 
-    The process is :func:`derivations.coursework.sandbox.run`'s: inside bubblewrap
-    where it works here, else (a student's own laptop) a plain process with the same
-    limits. It has ``timeout`` seconds of wall and CPU time and ``memory_mb`` of
-    address space; past either, the verdict is ``error``.
+    The process is a fresh child forked, for this call only, by this Python process's
+    warm checker (:func:`derivations.coursework.sandbox.run_warm`, started by the first
+    call: Python, SymPy and every part's references are loaded once, not once per call).
+    The checker runs inside bubblewrap where it works here, else (a student's own laptop)
+    as a plain process with the same limits. The child has ``timeout`` seconds of wall
+    and CPU time and ``memory_mb`` of address space; past either, or if it crashes, the
+    verdict is ``error`` and only that child is gone (the next call gets a new one).
+    The autograder does not use this path: it checks each submission's answer in a
+    sandbox of its own (:func:`derivations.coursework.grade.judge_written`), so no two
+    students' answers ever share a process, warm or not.
     """
     _part(part)
     if not isinstance(latex, str):
@@ -390,17 +396,18 @@ def check_answer(part, latex, timeout=20.0, memory_mb=1024, verbose=True):
 def check_batch(pairs, timeout=120.0, memory_mb=1024):
     """Judge many ``(part, latex)`` answers (parts may repeat) in ONE limited process; a list of Verdicts.
 
-    What an instructor's or a benchmark's many answers need: the worker's start-up
-    (Python, SymPy, the worlds) is paid once, not once per answer.
+    What a benchmark's many answers need: one forked child of the warm checker (as
+    :func:`check_answer`) for the whole batch, with ``timeout`` for all of it. The
+    answers share that child, so they should be one person's.
     """
     pairs = [(p, t) for p, t in pairs]
     for part, latex in pairs:
         _part(part)
         if not isinstance(latex, str):
             raise AnswerError(f"latex must be a string, got {type(latex).__name__}")
-    result, problem = sandbox.run(str(WORKER), {"batch": [list(p) for p in pairs]},
-                                  sandbox.Limits(timeout, memory_mb), package=str(PACKAGE),
-                                  isolate=sandbox.available() is None)
+    result, problem = sandbox.run_warm(str(WORKER), {"batch": [list(p) for p in pairs]},
+                                       sandbox.Limits(timeout, memory_mb), package=str(PACKAGE),
+                                       isolate=sandbox.available() is None)
     if result is None:
         return [Verdict(ERROR, f"the checker stopped: {problem}") for _ in pairs]
     out = []
@@ -417,13 +424,13 @@ def check_batch(pairs, timeout=120.0, memory_mb=1024):
 
 
 def check_answers(answers, timeout=60.0, memory_mb=1024, verbose=True):
-    """Judge several written answers (``{part: latex}``) in one limited process; ``{part: Verdict}``."""
+    """Judge several written answers (``{part: latex}``) in one limited process (as :func:`check_answer`); ``{part: Verdict}``."""
     for part, latex in answers.items():
         _part(part)
         if not isinstance(latex, str):
             raise AnswerError(f"latex must be a string, got {type(latex).__name__}")
-    result, problem = sandbox.run(str(WORKER), {"answers": dict(answers)}, sandbox.Limits(timeout, memory_mb),
-                                  package=str(PACKAGE), isolate=sandbox.available() is None)
+    result, problem = sandbox.run_warm(str(WORKER), {"answers": dict(answers)}, sandbox.Limits(timeout, memory_mb),
+                                       package=str(PACKAGE), isolate=sandbox.available() is None)
     verdicts = {}
     for part in answers:
         if result is None:
