@@ -11,8 +11,7 @@ the box says how to serve the book.
 Pyodide has no NumPy (its WebAssembly wheel is not on the registries), so the shipped modules
 must import and judge without it. Where they cannot yet (a module importing NumPy at its top
 level), the verdict comparisons are expected to fail, strictly. A wrong answer's named slip
-(:mod:`derivations.coursework.answers.diagnosis`) still needs NumPy: that comparison is a strict
-expected failure of its own until the diagnosis has a NumPy-free path.
+(:mod:`derivations.coursework.answers.diagnosis`, pure Python) is compared word for word.
 """
 import ast
 import json
@@ -177,8 +176,7 @@ def test_shipped_checker_without_numpy_gives_pythons_verdicts(tmp_path):
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout)
-    bad = [(p, l, g, python_json(p, l, diagnose=False)) for (p, l), g in zip(sample, got)
-           if not same_verdict(g, python_json(p, l, diagnose=False))]
+    bad = [(p, l, g, python_json(p, l)) for (p, l), g in zip(sample, got) if not same_verdict(g, python_json(p, l))]
     assert not bad, bad
 
 
@@ -259,12 +257,12 @@ def test_the_box_shows_pythons_verdict(box_page):
 @pytest.mark.slow
 @NUMPY_XFAIL
 def test_every_answer_gets_pythons_verdict_in_the_page(box_page):
-    """Every answer: the page's verdict is Python's, but for the named slip (next test)."""
+    """Every answer: the page's verdict is Python's, the named slip included (next test: that alone)."""
     bad = []
     for part, latex in ANSWERS:
         got = box_page.evaluate("([p, l]) => window.w2vCheckAnswer(p, l)", [part, latex])
         box_page.w2v_results[(part, latex)] = got
-        want = python_json(part, latex, diagnose=False)
+        want = python_json(part, latex)
         if not same_verdict(got, want):
             bad.append((part, latex, got, want))
     assert not bad, "\n".join(map(repr, bad))
@@ -272,8 +270,6 @@ def test_every_answer_gets_pythons_verdict_in_the_page(box_page):
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="derivations/coursework/answers/diagnosis.py names the slip only with NumPy "
-                   "(explain() returns early when np is None): the page gives the verdict without the named slip")
 def test_the_page_names_the_slip_like_python(box_page):
     """A wrong answer's diagnosis (e.g. "a sign slip", the step it first changes) as in Python."""
     bad = []
@@ -304,7 +300,7 @@ def test_no_request_leaves_the_books_origin(box_page, book_url):
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize("rel", ["index.html", "book/b_grad_v_c.html", "book/notation.html"])
+@pytest.mark.parametrize("rel", ["index.html", "book/training.html", "book/instructors.html"])   # no box on these
 def test_a_page_without_a_box_loads_no_python(browser, book_url, rel):
     context, pg = open_page(browser)
     try:

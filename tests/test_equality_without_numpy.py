@@ -1,7 +1,11 @@
-"""derivations.symbolic.equality without NumPy (the in-page checker runs it under Pyodide): same verdicts."""
+"""Without NumPy (the in-page checker runs under Pyodide): derivations.symbolic.equality gives the same
+verdicts, and a wrong answer's diagnosis the same words and counterexample."""
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +42,49 @@ def test_verdicts_without_numpy_are_the_verdicts_with_it():
     assert lines[0] == "[True, True, False, False, False, False]"
     assert "values differ at {x=" in lines[1]
     assert "worst entry" in out.stdout and "left  = [[" in out.stdout
+
+
+# Wrong answers whose diagnosis names a slip (sign, sigma, u for v, a count, a factor) or shows a small
+# counterexample, across the parts; judged by the page's checker (the zip, NumPy blocked) and here.
+DIAGNOSED = [
+    ("b", r"U(y - \hat{y})"),
+    ("b", r"U\hat{y}"),
+    ("c", r"\hat{y}_w v_c"),
+    ("d", r"v_c \hat{y}^T"),
+    ("f", r"\sigma(x)(1 + \sigma(x))"),
+    ("g_vc", r"(\sigma(u_o^T v_c) - 1) u_o - \sum_{s=1}^{K} \sigma(u_{w_s}^T v_c) u_{w_s}"),
+    ("g_uo", r"\sigma(u_o^T v_c) v_c"),
+    ("g_uo", r"(\sigma(u_o^T v_c) - 1) u_o"),
+    ("g_uws", r"\sigma(-u_{w_s}^T v_c) v_c"),
+    ("h", r"\sigma(u_{w_s}^T v_c) v_c"),
+    ("i_vc", r"\sum_{j=-m}^{m} \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}"),
+    ("g2_U", r"\begin{bmatrix} \sigma(u_o^T v_c) v_c & \sigma(u_{w_1}^T v_c) v_c & \sigma(u_{w_2}^T v_c) v_c & \sigma(u_{w_3}^T v_c) v_c \end{bmatrix}"),
+]
+
+WITHOUT_NUMPY = r"""
+import json, sys
+sys.modules["numpy"] = None          # import numpy now raises ImportError
+sys.path.insert(0, sys.argv[1])       # the page's checker: no derivations.core, step sentences shipped
+from derivations.coursework.answers.judging import judge
+print(json.dumps([judge(part, latex).to_json(part) for part, latex in json.loads(sys.stdin.read())]))
+"""
+
+
+@pytest.mark.slow
+def test_a_diagnosis_without_numpy_is_the_diagnosis_with_it(tmp_path):
+    """The named slip, the derivation's step and the small counterexample: the same text in the page's checker."""
+    import w2v_answer_box                                     # book/_ext, on the path through conftest.py
+
+    from derivations.coursework.answers.judging import judge
+    path = tmp_path / "checker.zip"
+    w2v_answer_box.write_checker_zip(path)
+    done = subprocess.run([sys.executable, "-I", "-c", WITHOUT_NUMPY, str(path)], input=json.dumps(DIAGNOSED),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout)
+    want = [judge(part, latex).to_json(part) for part, latex in DIAGNOSED]
+    assert [w["verdict"] for w in want] == ["wrong"] * len(DIAGNOSED)
+    named = [w for w in want if "it equals the correct answer" in w["message"]]
+    assert len(named) >= 4 and any("first changes the result at step" in w["message"] for w in named)
+    assert all(w["counterexample"].startswith("values differ") for w in want)
+    assert got == want

@@ -22,7 +22,9 @@ At the end of the build this extension writes ``vendor/python/``: the two wheels
 prefers: SymPy imports five times faster), ``checker.zip``
 (the modules ``derivations.coursework.answers`` imports, found by reading their imports, in a
 ``derivations`` package whose ``__init__`` files import nothing: no ``derivations.core``, no
-NumPy; the sandbox, which the page does not need, is a stub) and ``index.json`` naming them.
+NumPy; the sandbox, which the page does not need, is a stub; and ``step_texts``, the sentences
+a diagnosis uses to name a derivation's step, computed here because the page ships no
+derivations) and ``index.json`` naming them.
 """
 import ast
 import html
@@ -198,10 +200,22 @@ def checker_modules():
     return sources
 
 
+STEP_TEXTS = "derivations.coursework.answers.step_texts"
+
+
+def step_texts_module():
+    """The source of :data:`STEP_TEXTS`: the diagnosis' sentences naming a derivation's step, computed
+    here, since the page ships no derivations (:data:`derivations.coursework.answers.diagnosis.SHIPPED_STEPS`)."""
+    from derivations.coursework.answers import diagnosis
+    return (f'"""{STEP_TEXTS}, written when the book was built: diagnosis.step_texts()."""\n'
+            f"TEXTS = {diagnosis.step_texts()!r}\n")
+
+
 def write_checker_zip(path):
     path.parent.mkdir(parents=True, exist_ok=True)
+    modules = {**checker_modules(), STEP_TEXTS: step_texts_module()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, source in sorted(checker_modules().items()):
+        for name, source in sorted(modules.items()):
             file = _module_file(name)
             arc = "/".join(name.split(".")) + ("/__init__.py" if file is not None and file.name == "__init__.py"
                                                else ".py")

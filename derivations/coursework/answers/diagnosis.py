@@ -19,21 +19,30 @@ as many entries set to 0 (then rounded) as keep the two sides different.
 
 A transpose needs no diagnosis: it has its own verdict. In the student edition,
 where the derivations are not shipped, the step is simply not named.
+
+Pure Python (``math``, ``random``; SymPy only to build): the same points, the same
+arithmetic and so the same words with NumPy or without it (in the page, under Pyodide).
+The page has no derivations either: its checker ships the sentences :func:`step_text`
+gives (:data:`SHIPPED_STEPS`, written when the book is built).
 """
+import importlib
+import math
+import random
 import re
+import statistics
 from dataclasses import replace
+from functools import lru_cache
 
 import sympy as sp
 
-try:                            # NumPy is optional (the in-page checker runs without it): no diagnosis then
-    import numpy as np
-except ImportError:             # pragma: no cover
-    np = None
-
 from ...symbolic.equality import Counterexample, as_sympy, shape_of
-from ..verdicts import evaluate, sample_points
 from .latex import Node
 from .notation import Builder
+
+try:                            # only the page's checker has this module: the sentences, computed at build time
+    SHIPPED_STEPS = importlib.import_module(f"{__package__}.step_texts").TEXTS
+except ImportError:
+    SHIPPED_STEPS = None
 
 CHAPTERS = {"a": "a_cross_entropy", "b": "b_grad_v_c", "c": "c_d_grad_U", "d": "c_d_grad_U",
             "e": "e_f_activations", "f": "e_f_activations", "g": "g_negative_sampling",
@@ -57,7 +66,7 @@ RTOL = 1e-7
 def explain(verdict, ref, case, world, tree, text, points=20, seed=0):
     """``verdict`` (wrong) with a diagnosis in its message, or a smaller counterexample."""
     value = verdict.reading.value if verdict.reading else None
-    if value is None or np is None:
+    if value is None:
         return verdict
     reference = as_sympy("reference", case.reference)
     try:
@@ -77,20 +86,99 @@ def explain(verdict, ref, case, world, tree, text, points=20, seed=0):
 
 # ---------------------------------------------------------------------------- numeric equality, cheap
 
+def _points(free, n, seed):
+    """``n`` seeded points for the symbols ``free`` (sorted by name): reals in [-2, 2], positive in [0.25, 2]."""
+    symbols = sorted(free, key=lambda s: (s.name, str(s.assumptions0)))
+    rng = random.Random(seed)
+    columns = [[rng.uniform(0.25 if (s.is_positive or s.is_nonnegative) else -2.0, 2.0) for _ in range(n)]
+               for s in symbols]
+    return symbols, [dict(zip(symbols, values)) for values in zip(*columns)] if symbols else [{}] * n
+
+
+def _number(x):
+    """A float, or nan for what is not a finite real (a complex power, an overflow)."""
+    if isinstance(x, complex):
+        return x.real if abs(x.imag) <= 1e-12 * max(1.0, abs(x.real)) else math.nan
+    return float(x)
+
+
+_MATH = {sp.exp: math.exp, sp.Abs: abs}
+
+
+def evaluate_at(exprs, point):
+    """Every SymPy scalar of ``exprs`` at one ``point`` ({symbol: float}): a list of floats.
+
+    Shared subexpressions are evaluated once (derivatives are DAGs); ``nan`` where a
+    value is not a finite real. A function this does not know is evaluated by SymPy
+    (``evalf``, mpmath), so nothing here needs NumPy.
+    """
+    cache = {}
+
+    def ev(e):
+        hit = cache.get(e)
+        if hit is not None:
+            return hit
+        try:
+            if e.is_Symbol:
+                r = point[e]
+            elif e.is_Number or e in (sp.E, sp.pi):
+                r = float(e) if e.is_finite is not False and e not in (sp.nan, sp.zoo) else math.nan
+            elif e.is_Add:
+                r = math.fsum(ev(a) for a in e.args)
+            elif e.is_Mul:
+                r = 1.0
+                for a in e.args:
+                    r *= ev(a)
+            elif e.is_Pow:
+                base, x = e.args
+                b = ev(base)
+                r = 1.0 / b if x == -1 else b ** int(x) if x.is_Integer and abs(int(x)) <= 10 else _number(b ** ev(x))
+            elif type(e) in _MATH:
+                r = _MATH[type(e)](ev(e.args[0]))
+            elif isinstance(e, sp.log) and len(e.args) == 1:
+                a = ev(e.args[0])
+                r = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+            elif isinstance(e, sp.Heaviside):
+                a = ev(e.args[0])
+                r = 1.0 if a > 0 else 0.0 if a < 0 else 0.5 if a == 0 else math.nan
+            elif isinstance(e, (sp.Max, sp.Min)):
+                values = [ev(a) for a in e.args]
+                r = math.nan if any(math.isnan(v) for v in values) else (max if isinstance(e, sp.Max) else min)(values)
+            else:
+                r = _number(complex(sp.N(e.xreplace({k: sp.Float(v) for k, v in point.items()}), 30)))
+        except (ZeroDivisionError, ValueError, TypeError):
+            r = math.nan
+        except OverflowError:
+            r = math.inf
+        r = _number(r)
+        cache[e] = r
+        return r
+
+    return [ev(e if isinstance(e, sp.Basic) else sp.Float(e)) for e in exprs]
+
+
 def _values(exprs, seed):
-    """Each of ``exprs`` at the same :data:`POINTS` seeded points: arrays ``(entries, points)``."""
+    """Each of ``exprs`` at the same :data:`POINTS` seeded points: one flat list per expression."""
     entries = [list(e) if isinstance(e, sp.MatrixBase) else [e] for e in exprs]
     free = set().union(*(x.free_symbols for es in entries for x in es))
-    symbols, values = sample_points(free, POINTS, seed + 7)
-    return [evaluate(es, symbols, values) for es in entries]
+    _, points = _points(free, POINTS, seed + 7)
+    out = []
+    for es in entries:
+        flat = []
+        for point in points:
+            flat += evaluate_at(es, point)
+        out.append(flat)
+    return out
+
+
+def _finite(values):
+    return all(math.isfinite(v) for v in values)
 
 
 def _close(a, b):
-    if a.shape != b.shape:
+    if len(a) != len(b) or not (_finite(a) and _finite(b)):
         return False
-    scale = np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(np.abs(a - b) <= RTOL * scale))
+    return all(abs(x - y) <= RTOL * max(1.0, abs(x), abs(y)) for x, y in zip(a, b))
 
 
 def _equal(a, b, seed):
@@ -111,14 +199,13 @@ def _slip(ref, case, world, tree, text, value, reference, seed):
     if shape_of(value) == shape_of(reference) or shape_of(value)[::-1] == shape_of(reference):
         v = value.T if shape_of(value) != shape_of(reference) else value
         va, vr = _values([v, reference], seed)
-        with np.errstate(all="ignore"):
-            mask = np.abs(va) > 1e-9
-            if mask.any() and np.all(np.isfinite(va)) and np.all(np.isfinite(vr)):
-                ratios = vr[mask] / va[mask]
-                c = float(np.median(ratios))
-                if np.allclose(ratios, c, rtol=1e-7, atol=1e-12) and abs(c - 1) > 1e-7 and np.all(
-                        np.abs(vr[~mask]) < 1e-9):
-                    return _constant(c, ref, w)
+        mask = [abs(x) > 1e-9 for x in va]
+        if any(mask) and _finite(va) and _finite(vr):
+            ratios = [r / x for x, r, m in zip(va, vr, mask) if m]
+            c = statistics.median(ratios)
+            if all(abs(r - c) <= 1e-12 + 1e-7 * abs(c) for r in ratios) and abs(c - 1) > 1e-7 and all(
+                    abs(r) < 1e-9 for r, m in zip(vr, mask) if not m):
+                return _constant(c, ref, w)
     # 2. sigma(z) where sigma(-z) belongs, and 3. u for v
     for node in _walk(tree):
         if node.kind == "call" and node.value == "sigma":
@@ -159,8 +246,12 @@ def _constant(c, ref, w):
     counts = {}
     if w.negatives and "s" in w.indices:
         word = w.negatives[w.indices["s"] - 1]
-        counts[w.negatives.count(word)] = (f"the count n_{{w_s}} = {w.negatives.count(word)} (how often w_s "
-                                           f"is drawn among the K negatives)")
+        n, K = w.negatives.count(word), len(w.negatives)
+        counts[n] = f"the count n_{{w_s}} = {n} (how often w_s is drawn among the K negatives)"
+        for m, name in ((K, "K"), (K - 1, "K - 1")):       # the count written as K or K - 1
+            if m not in (0, n) and abs(c * m - n) < 1e-7:
+                return "count", (f"it equals the correct answer with {name} = {m} where the count n_{{w_s}} = {n} "
+                                 f"belongs (how often w_s is drawn among the K negatives; a count replaced)")
     if w.window is not None:
         counts[len(w.window) - 1] = f"the count n = 2m = {len(w.window) - 1} of outside words"
     for n, what in counts.items():
@@ -231,6 +322,8 @@ def _step(ref, case, kind):
 
 def step_text(label, kind):
     """Where slip ``kind`` first changes the result in the book's derivation ``label`` (e.g. "g.2"), as a sentence."""
+    if SHIPPED_STEPS is not None:
+        return SHIPPED_STEPS.get(f"{label} {kind}", "")
     chapter = CHAPTERS[label[0]]
     try:
         steps = _derivation(label).steps
@@ -254,9 +347,25 @@ BUILDERS = {"a.1": ("naive_softmax", "cross_entropy"), "b.1": ("naive_softmax", 
             "i.3": ("skipgram", "grad_v_c"), "i.4": ("skipgram", "grad_v_w")}
 
 
+def step_texts():
+    """``{"LABEL KIND": sentence}``: :func:`step_text` for every derivation and slip (what the page ships)."""
+    return {f"{label} {kind}": step_text(label, kind) for label in BUILDERS for kind in STEP_PATTERNS}
+
+
+def warm():
+    """Build every derivation a diagnosis may point into (cached), so that a warm worker's children inherit them;
+    a generator that yields after each one (a warm worker builds them between requests)."""
+    for label in BUILDERS:
+        try:
+            _derivation(label)
+        except Exception:                               # noqa: BLE001 -- the student edition ships no derivations
+            pass
+        yield label
+
+
+@lru_cache(maxsize=None)
 def _derivation(label):
     """The book's :class:`~derivations.symbolic.engine.Derivation` ``label`` (built, not checked)."""
-    import importlib
     module, function = BUILDERS[label]
     found = getattr(importlib.import_module(f"derivations.symbolic.parts.{module}"), function)()
     if getattr(found, "label", None) != label:
@@ -266,6 +375,21 @@ def _derivation(label):
 
 
 # ---------------------------------------------------------------------------- a small counterexample
+
+class SmallCounterexample(Counterexample):
+    """A :class:`~derivations.symbolic.equality.Counterexample` printed without NumPy (nested lists, 10 digits)."""
+
+    def __str__(self):
+        at = ", ".join(f"{k}={v:.6g}" for k, v in self.point.items())
+        where = f" (worst entry {self.index})" if self.index else ""
+        return f"{self.reason}{where} at {{{at}}}:\n  left  = {_fmt(self.lhs)}\n  right = {_fmt(self.rhs)}"
+
+
+def _fmt(value):
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return f"{value + 0.0:.10g}"         # + 0.0: -0.0 prints as 0
+
 
 def smallest_counterexample(value, reference, seed=0, tries=40):
     """A point where ``value`` and ``reference`` differ with as few nonzero, round entries as we can find."""
@@ -280,18 +404,18 @@ def smallest_counterexample(value, reference, seed=0, tries=40):
     free = sorted(set().union(*(e.free_symbols for e in entries_a + entries_b)), key=lambda s: s.name)
     if not free:
         return None
-    def differ(point):
-        column = np.array(point, dtype=float)[:, None]
-        with np.errstate(all="ignore"):
-            x, y = evaluate(entries_a, free, column)[:, 0], evaluate(entries_b, free, column)[:, 0]
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            return False, x, y
-        return bool(np.any(np.abs(x - y) > 1e-6 * np.maximum(1, np.maximum(np.abs(x), np.abs(y))))), x, y
 
-    rng = np.random.default_rng(seed)
+    def differ(point):
+        at = dict(zip(free, point))
+        x, y = evaluate_at(entries_a, at), evaluate_at(entries_b, at)
+        if not (_finite(x) and _finite(y)):
+            return False, x, y
+        return any(abs(p - q) > 1e-6 * max(1.0, abs(p), abs(q)) for p, q in zip(x, y)), x, y
+
+    rng = random.Random(seed)
     start = None
     for _ in range(tries):
-        p = [float(rng.uniform(0.25 if s.is_positive else -2, 2)) for s in free]
+        p = [rng.uniform(0.25 if s.is_positive else -2, 2) for s in free]
         if differ(p)[0]:
             start = p
             break
@@ -314,10 +438,14 @@ def smallest_counterexample(value, reference, seed=0, tries=40):
     shown = {s.name: v for s, v in zip(free, point) if v != 0.0} or {free[0].name: 0.0}
     zeros = len(free) - len(shown)
     shape = shape_of(a)
-    x = x.reshape(shape) if shape else float(x[0])
-    y = y.reshape(shape) if shape else float(y[0])
     index = ()
     if shape:
-        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(x - y))), shape))
+        rows, cols = shape
+        worst = max(range(len(x)), key=lambda k: abs(x[k] - y[k]))
+        index = (worst // cols, worst % cols)
+        x = [x[r * cols:(r + 1) * cols] for r in range(rows)]
+        y = [y[r * cols:(r + 1) * cols] for r in range(rows)]
+    else:
+        x, y = x[0], y[0]
     reason = "values differ" + (f" (every other symbol, {zeros} of them, is 0)" if zeros else "")
-    return Counterexample(shown, x, y, reason, index)
+    return SmallCounterexample(shown, x, y, reason, index)
