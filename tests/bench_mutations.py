@@ -1,5 +1,8 @@
 """Benchmark of the checker's mutation test: mutants generated, rejected, proven equal; time.
 
+Two runs: every slip on every step of every derivation (the engine), and the same slips made in
+each written part's typed final answer (the written-answer checker; :func:`final_answers`).
+
 ``run()`` is imported by ``tests/bench.py`` (``make bench``); see :mod:`derivations.symbolic.mutations`.
 """
 import time
@@ -25,6 +28,33 @@ def run():
         ("mutants proven equal (listed above)", summary.count("proven equal"), "", ""),
         ("mutants that survived", summary.count("survived"), "", "<= 0"),
         ("full mutation run (mutate + judge; derivations built once)", elapsed, "s", "< 300"),
+    ] + final_answers()
+
+
+def final_answers():
+    """Rows for the same slips made in each written part's typed final answer, judged by the written-answer
+    checker (``judge``, as ``check_answer`` does): rejected, unreadable (a located error), proven equal,
+    survived, and how many verdicts on a known slip name it."""
+    from derivations.coursework.answers import judge
+    from derivations.symbolic import mutations
+
+    from .test_mutations import final_answers as answers, same_formula
+    summary = mutations.run_answers(answers(), judge, same_formula)
+    for m in summary.mutants:
+        if m.outcome not in ("rejected", "unreadable"):
+            print(f"  {m}")
+    known = [m for m in summary.mutants if m.detail]
+    named = sum(m.detail == "slip named" for m in known)
+    return [
+        (f"final-answer mutants generated ({len(summary.kinds())} kinds, {len(answers())} parts)",
+         len(summary.mutants), "", ""),
+        ("  rejected by the written-answer checker", summary.count("rejected"), "", ""),
+        ("  unreadable (a located syntax or meaning error)", summary.count("unreadable"), "", ""),
+        ("  proven equal (listed above)", summary.count("proven equal"), "", ""),
+        ("  survived", summary.count("survived"), "", "<= 0"),
+        (f"  known slips whose verdict names the slip ({named}/{len(known)})", 100.0 * named / max(1, len(known)),
+         "%", ">= 100"),
+        ("  final-answer mutation run", summary.seconds, "s", "< 300"),
     ]
 
 

@@ -3,7 +3,9 @@
 Every mutant that changes the mathematics must be rejected; one that does not is proven
 equal and listed (:mod:`derivations.symbolic.mutations`). The full run over every step of
 every derivation is ``tests/bench_mutations.py`` (``make bench``) and the slow test below;
-a sample runs in the fast suite.
+a sample runs in the fast suite. The same slips made in each written part's typed final answer
+go through the written-answer checker (``judge``, as ``check_answer``): every mutant is
+rejected, unreadable (a located error) or proven equal as read, and a known slip is named.
 """
 import pytest
 import sympy as sp
@@ -75,3 +77,66 @@ def test_every_mutant_of_every_derivation_is_rejected_or_proven_equal():
     assert summary.count("rejected") >= 500
     # What two worlds buy: some slips change the mathematics in one world only.
     assert any(len(m.worlds_rejecting) == 1 and m.label[0] not in "ef" for m in summary.mutants)
+
+
+# ---------------------------------------------------------------------------- typed final answers
+
+def final_answers():
+    """One right final answer per written part: the first the answer table expects to be correct."""
+    from tests.answer_table import TABLE
+    out = {}
+    for part, latex, kind, *_ in TABLE:
+        if kind == "correct":
+            out.setdefault(part, latex)
+    return out
+
+
+def same_formula(part, a, b):
+    """Whether answers ``a`` and ``b`` to ``part`` read as provably equal values (symbolically) in every case."""
+    from derivations.coursework.answers import judging
+    from derivations.coursework.answers.latex import parse
+    from derivations.coursework.answers.notation import read_with
+    from derivations.symbolic.equality import as_sympy, prove_equal
+    ref = judging.REFERENCES[part]
+    trees = {t: parse(t) for t in (a, b)}
+    for case in judging.cases(part):
+        values = []
+        for text, tree in trees.items():
+            world = judging._fresh(case.world)
+            world.aliases.update(judging._aliases(ref, tree, text))
+            reading, _, _ = read_with(text, world, tree)
+            if reading.value is None:
+                return False
+            values.append(as_sympy("value", judging._zero(reading.value, case.reference)))
+        if not prove_equal(*values):
+            return False
+    return True
+
+
+@pytest.mark.slow   # about a hundred mutants, each judged in every world: tens of seconds
+def test_every_mutant_of_every_final_answer_is_rejected_and_known_slips_are_named():
+    """The slips of the catalogue made in each part's typed answer, judged as a student's answer is."""
+    from derivations.coursework.answers import REFERENCES, judge
+    answers = final_answers()
+    assert set(answers) == set(REFERENCES)
+    summary = M.run_answers(answers, judge, same_formula)
+    assert summary.count("survived") == 0, str(summary)
+    assert summary.count("rejected") >= 80, str(summary)
+    kinds = {m.slip for m in summary.mutants if m.outcome == "rejected"}
+    assert {"sign", "term sign", "transpose", "sigma(-x)", "1-sigma", "u<->v", "o<->w", "factor", "1e-6",
+            "term dropped", "j=0", "count"} <= kinds, kinds
+    unnamed = [str(m) for m in summary.mutants if m.detail == "slip not named"]
+    assert not unnamed, "\n".join(unnamed)
+
+
+def test_slips_of_a_typed_answer_do_what_they_say():
+    apply = {s.name: s.apply for s in M.TEXT_SLIPS}
+    assert apply["sigma(-x)"](r"\sigma(-u_o^\top v_c) v_c") == [r"\sigma(u_o^\top v_c) v_c"]
+    assert apply["sigma(-x)"](r"\sigma(x)") == [r"\sigma(-(x))"]
+    assert apply["1-sigma"](r"(1 - \sigma(x)) v_c") == [r"(\sigma(x)) v_c"]
+    assert apply["transpose dropped"](r"v_c(\hat{y} - y)^\top") == [r"v_c(\hat{y} - y)"]
+    assert apply["term sign"](r"a + (b - c) - d") == [r"a - (b - c) - d", r"a + (b - c) + d"]
+    assert apply["j=0"](r"\sum_{j=-m, j \ne 0}^{m} x") == [r"\sum_{j=-m}^{m} x"]
+    assert apply["count"](r"\sum_{k=1}^{K} \mathbb{1}[w_k = w_s] x") == ["1 x", "K x", "(K-1) x"]
+    assert apply["factor"](r"\sigma(x)(1 - \sigma(x))") == [r"(1 - \sigma(x))"]
+    assert apply["u<->v"](r"u_o^\top v_c") == [r"v_c^\top v_c", r"u_o^\top u_o"]

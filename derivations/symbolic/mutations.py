@@ -30,6 +30,7 @@ Slips of the world (the step rebuilt with the world changed, its neighbours not)
   ``n`` by 1, ``n - 1`` or ``|V| - 1``.
 """
 import copy
+import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -50,8 +51,8 @@ class Mutant:
     detail: str = ""
 
     def __str__(self):
-        return f"({self.label}) step {self.step}, {self.slip}: {self.outcome}" + (
-            f" ({self.detail})" if self.detail else "")
+        where = f"step {self.step}" if self.step else "final answer"
+        return f"({self.label}) {where}, {self.slip}: {self.outcome}" + (f" ({self.detail})" if self.detail else "")
 
 
 # ------------------------------------------------------------------ slips of the expression
@@ -361,8 +362,9 @@ class Summary:
         return sorted({m.slip.split(" n")[0] if m.slip.startswith("count") else m.slip for m in self.mutants})
 
     def __str__(self):
+        unreadable = f"{self.count('unreadable')} unreadable, " if self.count("unreadable") else ""
         lines = [f"{len(self.mutants)} mutants of {len(self.kinds())} kinds: {self.count('rejected')} rejected, "
-                 f"{self.count('proven equal')} proven equal, {self.count('survived')} survived "
+                 f"{unreadable}{self.count('proven equal')} proven equal, {self.count('survived')} survived "
                  f"({self.seconds:.1f} s)"]
         lines += [f"  proven equal: {m}" for m in self.mutants if m.outcome == "proven equal"]
         lines += [f"  SURVIVED: {m}" for m in self.mutants if m.outcome == "survived"]
@@ -379,5 +381,185 @@ def run(derivations=None, labels=None, **kwargs):
     for label, d in derivations.items():
         if labels is None or label in labels:
             out.mutants += mutate(d, **kwargs)
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+
+# ------------------------------------------------------------------ slips of a typed final answer
+#
+# The same slips, made in the LaTeX a student types (text in, text out: this module does not
+# read LaTeX), so that a final answer's mutants go through the written-answer checker exactly as
+# a student's answer does. Each slip returns every single application it can make (one mutant
+# each); a slip that cannot apply returns none.
+
+def _closing(text, start):
+    """The index of the bracket closing the one at ``text[start]``, or -1."""
+    pairs = {"(": ")", "{": "}", "[": "]"}
+    opening, depth = text[start], 0
+    for k in range(start, len(text)):
+        if text[k] == opening:
+            depth += 1
+        elif text[k] == pairs[opening]:
+            depth -= 1
+            if depth == 0:
+                return k
+    return -1
+
+
+def _top_level_signs(text):
+    """Positions of the ``+`` and ``-`` that join terms at the top level (not inside brackets, not leading)."""
+    depth, out = 0, []
+    for k, ch in enumerate(text):
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch in "+-" and depth == 0 and text[:k].strip() and text[:k].rstrip()[-1] not in "^_&=(":
+            out.append(k)
+    return out
+
+
+def _each(text, pattern, replacement):
+    """``text`` with one match of ``pattern`` replaced, for each match."""
+    return [text[:m.start()] + (replacement(m) if callable(replacement) else replacement) + text[m.end():]
+            for m in re.finditer(pattern, text)]
+
+
+def _sigma_args(text):
+    """``(start, end)`` of each ``\\sigma(...)`` argument, brackets excluded."""
+    out = []
+    for m in re.finditer(r"\\sigma\s*(\\left)?\(", text):
+        open_ = m.end() - 1
+        close = _closing(text, open_)
+        if close > 0:
+            out.append((open_ + 1, close - (5 if text[:close].endswith("\\right") else 0)))
+    return out
+
+
+def _text_sign(text):
+    return [f"-\\left({text}\\right)"]
+
+
+def _text_term_sign(text):
+    return [text[:k] + ("-" if text[k] == "+" else "+") + text[k + 1:] for k in _top_level_signs(text)]
+
+
+def _text_transpose(text):
+    return [f"\\left({text}\\right)^\\top"]
+
+
+TRANSPOSE_MARK = r"\^(\\top|T|\{T\}|\{\\top\}|\\intercal)"
+
+
+def _text_transpose_dropped(text):
+    return _each(text, TRANSPOSE_MARK, "")
+
+
+def _text_sigma_flip(text):
+    out = []
+    for a, b in _sigma_args(text):
+        arg = text[a:b].strip()
+        flipped = arg[1:].strip() if arg.startswith("-") and not _top_level_signs(arg[1:]) else f"-({arg})"
+        out.append(text[:a] + flipped + text[b:])
+    return out
+
+
+def _text_one_minus_sigma(text):
+    return _each(text, r"\(\s*1\s*-\s*\\sigma", lambda m: "(\\sigma") + _each(
+        text, r"\\sigma(\([^()]*\))\s*-\s*1\b", lambda m: "\\sigma" + m.group(1))
+
+
+def _text_u_v(text):
+    return _each(text, r"u_o\b|u_\{o\}", "v_c") + _each(text, r"v_c\b|v_\{c\}", "u_o")
+
+
+def _text_o_w(text):
+    negative = "w_s" in text or "w_k" in text or "w_1" in text
+    return _each(text, r"(?<=_)o\b|(?<=_)\{o\}", "{w_1}" if negative else "{1}")
+
+
+def _text_drop_factor(text):
+    out = []
+    for m in re.finditer(r"\\sigma\s*\(", text):
+        close = _closing(text, m.end() - 1)
+        if close < 0:
+            continue
+        before, after = text[:m.start()].rstrip(), text[close + 1:].lstrip()
+        if (before and before[-1] not in "+-({") or (after and after[0] not in "+-)}"):   # a product: drop it
+            out.append(text[:m.start()] + text[close + 1:])
+    return out
+
+
+def _text_relative(text):
+    return [f"\\left(1 + 10^{{-6}}\\right)\\left({text}\\right)"]
+
+
+def _text_term_dropped(text):
+    return _each(text, r"\^\{?(K|\|V\||m)\}?", lambda m: "^{" + m.group(1) + "-1}")
+
+
+def _text_j0(text):
+    return _each(text, r",?\s*j\s*\\neq?\s*0", "")
+
+
+def _text_count(text):
+    pattern = r"\\sum_\{k=1\}\^\{?K\}?\s*(\[[^\]]*\]|\\mathbb\{1\}\s*\[[^\]]*\]|\\mathbb\{1\}_\{[^}]*\})"
+    return [m for c in ("1", "K", "(K-1)") for m in _each(text, pattern, c)]
+
+
+TEXT_SLIPS = [
+    Slip("sign", _text_sign), Slip("term sign", _text_term_sign), Slip("transpose", _text_transpose),
+    Slip("transpose dropped", _text_transpose_dropped), Slip("sigma(-x)", _text_sigma_flip),
+    Slip("1-sigma", _text_one_minus_sigma), Slip("u<->v", _text_u_v), Slip("o<->w", _text_o_w),
+    Slip("factor", _text_drop_factor), Slip("1e-6", _text_relative), Slip("term dropped", _text_term_dropped),
+    Slip("j=0", _text_j0), Slip("count", _text_count),
+]
+
+# What a verdict on a known slip says (the written-answer checker's diagnosis): words in its message,
+# or its kind for a transpose.
+NAMED = {"sign": "(a sign slip)", "sigma(-x)": "(σ(z) for σ(−z))", "u<->v": "(u for v)",
+         "j=0": "includes j = 0", "count": "the count n", "transpose": "transpose",
+         "transpose dropped": "transpose"}
+
+
+def mutate_answer(part, latex, judge, prove, slips=TEXT_SLIPS):
+    """Every single slip of :data:`TEXT_SLIPS` in the typed final answer ``latex`` to written ``part``.
+
+    ``judge(part, text)`` is the written-answer checker (a Verdict); ``prove(part, a, b)`` says
+    whether two answers are provably the same formula. Outcomes: ``rejected`` (a verdict other
+    than correct on a readable mutant), ``unreadable`` (the slip made text the checker cannot
+    read: syntax or meaning; listed, not counted as a rejection), ``proven equal`` or
+    ``survived``. ``detail`` says, for a slip the diagnosis knows (:data:`NAMED`), whether the
+    verdict named it.
+    """
+    out, seen = [], {latex}
+    for slip in slips:
+        for text in slip.apply(latex):
+            if text in seen:
+                continue
+            seen.add(text)
+            verdict = judge(part, text)
+            m = Mutant(part, 0, slip.name)
+            if verdict.kind == "correct":
+                m.outcome = "proven equal" if prove(part, latex, text) else "survived"
+            elif verdict.kind in ("syntax", "meaning"):
+                m.outcome = "unreadable"
+            else:
+                m.outcome = "rejected"
+                if slip.name in NAMED:
+                    said = verdict.kind if slip.name.startswith("transpose") else verdict.message
+                    m.detail = "slip named" if NAMED[slip.name] in said else "slip not named"
+            m.worlds_rejecting = (text,)
+            out.append(m)
+    return out
+
+
+def run_answers(answers, judge, prove, **kwargs):
+    """:func:`mutate_answer` over ``{part: latex}``; a :class:`Summary`."""
+    start = time.perf_counter()
+    out = Summary()
+    for part, latex in answers.items():
+        out.mutants += mutate_answer(part, latex, judge, prove, **kwargs)
     out.seconds = time.perf_counter() - start
     return out
