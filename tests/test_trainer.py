@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import gradcheck, naive_softmax_loss_and_gradient, neg_sampling_loss_and_gradient
-from derivations.training.corpus import (Vocabulary, keep_probabilities, negative_table, read_corpus,
-                                windows)
+from derivations.training.corpus import (Vocabulary, draw_negatives, keep_probabilities, negative_table,
+                                         read_corpus, windows)
 from derivations.core.skipgram import context_window
 from derivations.training.trainer import (Progress, _neg_sampling_step, _Scatter, format_seconds,
                                           load_word2vec_format,
@@ -158,6 +158,22 @@ def test_negative_table_draws_unigram_to_the_three_quarters():
     share = np.bincount(table, minlength=len(counts)) / len(table)
     p = counts ** 0.75 / np.sum(counts ** 0.75)
     np.testing.assert_allclose(share, p, atol=2 / len(table))
+
+
+def test_negatives_differ_from_their_rows_outside_word():
+    counts = np.array([1000, 40, 20, 1])
+    table = negative_table(counts, size=1 << 12)
+    rng = np.random.default_rng(0)
+    outside = rng.integers(0, len(counts), size=4000)
+    negatives = draw_negatives(table, (len(outside), 5), rng, exclude=outside)
+    assert not np.any(negatives == outside[:, None])
+    # The others keep their relative frequencies (count^0.75): redrawing conditions, it does not reweight.
+    drawn = negatives[outside == 0]
+    assert abs((drawn == 1).sum() / (drawn == 2).sum() - 2 ** 0.75) < 0.2
+    assert np.mean(draw_negatives(table, (4000, 5), rng) == 0) > 0.5      # without exclude: the plain table
+    # A vocabulary of one word cannot avoid it: the redraws stop instead of looping forever.
+    one = negative_table(np.array([7]))
+    assert np.all(draw_negatives(one, (3, 2), rng, exclude=np.zeros(3, dtype=int)) == 0)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

@@ -301,9 +301,30 @@ def negative_table(counts, power=0.75, size=1 << 20):
     return np.minimum(np.searchsorted(cumulative, slots), len(counts) - 1).astype(np.int32)
 
 
-def draw_negatives(table, shape, rng):
-    """Negative samples of the given shape: uniformly random slots of :func:`negative_table`."""
-    return table[rng.integers(0, len(table), size=shape, dtype=np.int32)]
+def draw_negatives(table, shape, rng, exclude=None):
+    """Negative samples of the given shape: uniformly random slots of :func:`negative_table`.
+
+    With ``exclude`` (shape ``(shape[0],)``: each row's outside word ``o``), a
+    sample equal to its row's ``o`` is drawn again from the slots that do not
+    hold ``o`` (each word fills one contiguous run of the table), so the
+    negatives differ from ``o``, as the handout assumes for part (g) and its
+    starter code ensures by redrawing; otherwise that row's loss would push
+    ``u_o`` up and down at once. The redraw keeps the other words' relative
+    frequencies. A vocabulary of one word has nothing else to draw: it keeps ``o``.
+    """
+    negatives = table[rng.integers(0, len(table), size=shape, dtype=np.int32)]
+    if exclude is None:
+        return negatives
+    exclude = np.broadcast_to(np.asarray(exclude).reshape(-1, *([1] * (negatives.ndim - 1))), negatives.shape)
+    clash = np.nonzero(negatives == exclude)
+    if len(clash[0]):
+        word = exclude[clash]
+        first = np.searchsorted(table, word, side="left")
+        width = np.searchsorted(table, word, side="right") - first
+        slot = rng.integers(0, np.maximum(len(table) - width, 1))     # a slot of the table without o ...
+        slot += width * (slot >= first)                               # ... skipping o's run
+        negatives[clash] = np.where(width < len(table), table[np.minimum(slot, len(table) - 1)], word)
+    return negatives
 
 
 def windows(ids, sentence_ids, window, rng):

@@ -237,3 +237,74 @@ def project_2d(vectors):
     coords = X @ Bt[:2].T
     flip = np.sign(coords[np.argmax(np.abs(coords), axis=0), [0, 1]])
     return coords * flip
+
+
+PAIR_SETS = ("wordsim353.tsv", "simlex999.txt")
+
+
+@dataclass
+class QualityComparison:
+    """Our vectors beside gensim's on one corpus, seed by seed: what :func:`compare_with_gensim` returns.
+
+    Attributes:
+        corpus: the corpus's name or path.
+        seeds: the seeds, one training of each trainer per seed.
+        datasets: the word-pair sets (``PAIR_SETS``).
+        ours, gensim: Spearman correlations, shape ``(len(seeds), len(datasets))``.
+        evaluated: pairs of each set in our vocabulary (gensim's is the same words).
+    """
+    corpus: str
+    seeds: tuple
+    datasets: tuple
+    ours: np.ndarray
+    gensim: np.ndarray
+    evaluated: tuple
+
+    @property
+    def gap(self):
+        """Mean over the seeds, ours minus gensim, shape ``(len(datasets),)``."""
+        return self.ours.mean(axis=0) - self.gensim.mean(axis=0)
+
+    @property
+    def gap_error(self):
+        """Standard error of :attr:`gap` from the seed-to-seed spread (``nan`` with one seed)."""
+        n = len(self.seeds)
+        if n < 2:
+            return np.full(len(self.datasets), np.nan)
+        return np.sqrt((self.ours.var(axis=0, ddof=1) + self.gensim.var(axis=0, ddof=1)) / n)
+
+    def table(self):
+        """A Markdown table: each set's mean for both trainers, the seed spread, and the gap with its standard error."""
+        lines = [f"| {self.corpus}, seeds {self.seeds[0]}-{self.seeds[-1]} | pairs evaluated | ours | gensim "
+                 f"| ours - gensim | standard error |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for k, name in enumerate(self.datasets):
+            cells = [f"{m[:, k].mean():.3f} ({m[:, k].min():.3f} to {m[:, k].max():.3f})"
+                     for m in (self.ours, self.gensim)]
+            lines.append(f"| {name} | {self.evaluated[k]} | {cells[0]} | {cells[1]} | {self.gap[k]:+.3f} "
+                         f"| {self.gap_error[k]:.3f} |")
+        return "\n".join(lines)
+
+
+def compare_with_gensim(corpus, seeds=(1, 2, 3), datasets=PAIR_SETS, **settings):
+    """Train ours and gensim's skip-gram with the same ``settings``, once per seed, and score both alike.
+
+    Both run with one worker (each deterministic for its seed) and go through the
+    same evaluator (:func:`word_pairs`). ``settings`` are :func:`~derivations.training.trainer.train`'s
+    keyword arguments that gensim shares (``vector_size``, ``window``, ``min_count``,
+    ``sample``, ``negative``, ``epochs``, ``alpha``, ``min_alpha``); any other (such
+    as ``batch_size``) applies to ours only.
+
+    Returns:
+        A :class:`QualityComparison` (scores of shape ``(len(seeds), len(datasets))``).
+    """
+    from .trainer import train
+    shared = {k: v for k, v in settings.items()
+              if k in ("vector_size", "window", "min_count", "sample", "negative", "epochs", "alpha", "min_alpha")}
+    ours, theirs = [], []
+    for seed in seeds:
+        model = train(corpus, seed=seed, progress=False, workers=1, **settings)
+        ours.append([word_pairs(model.words, model.vectors, s).value for s in datasets])
+        words, vectors, _ = gensim_word2vec(corpus, seed=seed, workers=1, **shared)
+        theirs.append([word_pairs(words, vectors, s).value for s in datasets])
+    evaluated = tuple(word_pairs(model.words, model.vectors, s).evaluated for s in datasets)
+    return QualityComparison(Path(str(corpus)).name, tuple(seeds), tuple(datasets), np.array(ours), np.array(theirs), evaluated)

@@ -185,8 +185,12 @@ def _worker(target, conn, index, specs, corpus_path, starts, job, seed, parent_p
 _RAISED = {"FloatingPointError": FloatingPointError, "ValueError": ValueError, "TypeError": TypeError}
 
 
-def run(target, job, corpus, Vt, Ut, seeds, monitor):
+def run(target, job, corpus, vectors, seeds, monitor):
     """Train with ``len(seeds)`` worker processes; returns the trained ``(Vt, Ut)`` as ordinary arrays.
+
+    ``vectors`` is a list ``[Vt, Ut]`` of the initial vectors; it is emptied once
+    they are copied into shared memory, so that (if the caller kept no other
+    reference) no second copy of them stays in memory while the workers train.
 
     Worker ``i`` calls ``target(Vt, Ut, corpus, job, i, status, rng, parent_pid=..., claim=...)``
     (the trainer's ``_train_share``, a module-level function, so spawn can pickle it)
@@ -201,8 +205,9 @@ def run(target, job, corpus, Vt, Ut, seeds, monitor):
     shared = _Shared()
     procs, conns = [], []
     try:
-        V_shared, V_spec = shared.create(Vt)
-        U_shared, U_spec = shared.create(Ut)
+        V_shared, V_spec = shared.create(vectors[0])
+        U_shared, U_spec = shared.create(vectors[1])
+        vectors.clear()
         status, status_spec = shared.create(np.zeros((workers, 3)))
         monitor.status = status
         counter = ctx.Value("q", 0)               # the position of the next chunk to train

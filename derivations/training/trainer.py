@@ -51,7 +51,7 @@ def check_batch(name, x, ndim):
 def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True):
     """Eqs. (g.1), (g.5), (g.6) for a batch of windows; each window's pairs share ``U_ow``.
 
-    Window ``i`` holds ``m`` centre vectors ``V_c[i, j]`` (rows) and one stacked
+    Window ``i`` holds ``n`` centre vectors ``V_c[i, j]`` (rows) and one stacked
     matrix ``U_ow[i] = [u_o, -u_{w_1}, ..., -u_{w_K}]`` of shape ``(d, K+1)``.
     Pair ``(i, j)`` is the single-pair loss of
     :func:`~derivations.neg_sampling_loss_and_gradient` with ``v_c = V_c[i, j]``.
@@ -60,18 +60,19 @@ def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True
     ``grad_v_c = -U_ow delta`` (g.5), ``grad_U_ow = -v_c delta^T`` (g.6).
     ### END SOLUTION
     The batch loss is the sum over the pairs where ``mask`` is true, so its
-    gradients are the pairs' gradients summed over each window's ``m`` pairs.
-    With ``m = 1`` every pair has its own negatives.
+    gradients are the pairs' gradients summed over each window's ``n`` pairs
+    (part (i)'s ``n``: at most ``2m`` outside words for a window of ``m`` each side).
+    With ``n = 1`` every pair has its own negatives.
 
     Args:
-        V_c: shape ``(b, m, d)``.
+        V_c: shape ``(b, n, d)``.
         U_ow: shape ``(b, d, K+1)``.
-        mask: optional, shape ``(b, m)``: which pairs count (bool or 0/1).
+        mask: optional, shape ``(b, n)``: which pairs count (bool or 0/1).
         compute_loss: if False the loss is not evaluated (returned as ``nan``);
             the trainer evaluates it on some batches only.
 
     Returns:
-        ``(loss, grad_V_c, grad_U_ow)``: a float, shape ``(b, m, d)``, shape ``(b, d, K+1)``.
+        ``(loss, grad_V_c, grad_U_ow)``: a float, shape ``(b, n, d)``, shape ``(b, d, K+1)``.
     """
     V_c = check_batch("V_c", V_c, 3)
     U_ow = check_batch("U_ow", U_ow, 3)
@@ -79,7 +80,7 @@ def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True
         raise ValueError(f"U_ow must have shape (b, d, K+1) = ({V_c.shape[0]}, {V_c.shape[2]}, K+1) "
                          f"to match V_c of shape {V_c.shape}, got {U_ow.shape}")
     ### BEGIN SOLUTION
-    scores = V_c @ U_ow                        # (b, m, K+1): row (i, j) is U_ow[i]^T v_c
+    scores = V_c @ U_ow                        # (b, n, K+1): row (i, j) is U_ow[i]^T v_c
     loss = float("nan")
     if compute_loss:
         terms = log_sigmoid(scores).sum(axis=2)
@@ -94,7 +95,7 @@ def neg_sampling_batch_loss_and_gradient(V_c, U_ow, mask=None, compute_loss=True
     if mask is not None:
         delta *= np.asarray(mask, dtype=delta.dtype)[:, :, None]
     grad_V_c = delta @ U_ow.transpose(0, 2, 1)
-    np.negative(grad_V_c, out=grad_V_c)                            # (b, m, d)   eq. (g.5)
+    np.negative(grad_V_c, out=grad_V_c)                            # (b, n, d)   eq. (g.5)
     # Computed as (b, K+1, d) rows and returned transposed: the trainer scatters rows.
     grad_U_ow = delta.transpose(0, 2, 1) @ V_c
     np.negative(grad_U_ow, out=grad_U_ow)                          # (b, K+1, d) eq. (g.6)
@@ -490,7 +491,9 @@ def _train_encoded(vocab, encoded, *, vector_size, window, sample, negative, epo
     if workers == 1:
         _train_share(Vt, Ut, encoded, job, 0, status, np.random.default_rng(seeds[2]), tick=monitor.tick)
     else:
-        Vt, Ut = parallel.run(_train_share, job, encoded, Vt, Ut, seeds[2:], monitor)
+        vectors = [Vt, Ut]
+        del Vt, Ut                          # parallel.run copies them into shared memory and lets these go
+        Vt, Ut = parallel.run(_train_share, job, encoded, vectors, seeds[2:], monitor)
     return Vt, Ut, monitor.history
 
 
@@ -599,13 +602,13 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
                     want_loss = batch_count % job.loss_every == 0
                     batch_count += 1
                     if job.loss_and_gradient is not None:
-                        negs = draw_negatives(job.table, (len(centre), K), rng) if K else None
+                        negs = draw_negatives(job.table, (len(centre), K), rng, exclude=centre) if K else None
                         loss = _per_pair_step(job.loss_and_gradient, Vt, Ut, inputs[:, 0], centre, negs, lr)
                         pairs = len(centre)
                     elif K:
                         targets = np.empty((len(centre), K + 1), dtype=np.int32)
                         targets[:, 0] = centre
-                        targets[:, 1:] = draw_negatives(job.table, (len(centre), K), rng)
+                        targets[:, 1:] = draw_negatives(job.table, (len(centre), K), rng, exclude=centre)
                         loss, pairs = _neg_sampling_step(Vt, Ut, inputs, targets, batch_mask, signs, lr,
                                                          want_loss, scatter_U, scatter_V)
                     else:
@@ -639,9 +642,9 @@ SHUFFLE_CHUNK = 16
 
 
 def _batches(outside, mask, centre, reach, batch_size, per_pair, shuffle, rng):
-    """One epoch's minibatches: a list of ``(inputs, mask, centre)``.
+    """One chunk's minibatches: a sequence of ``(inputs, mask, centre)``, built one at a time.
 
-    ``inputs`` has shape ``(b, m)`` (the outside words of ``b`` windows, whose
+    ``inputs`` has shape ``(b, n)`` (the outside words of ``b`` windows, whose
     centres are ``centre``, shape ``(b,)``) and ``mask`` marks the real pairs
     (float32 0/1, or ``None`` when all are real). ``batch_size`` counts pairs.
 
@@ -651,8 +654,12 @@ def _batches(outside, mask, centre, reach, batch_size, per_pair, shuffle, rng):
     The order is random by chunks of ``SHUFFLE_CHUNK`` consecutive windows, which
     share most of their words, so gathering their vectors stays cache-friendly.
     With sharing, each batch holds windows of one reach ``r`` only, so it needs
-    ``m = 2r`` columns instead of ``2 * window``, most of them real pairs; the
+    ``n = 2r`` columns instead of ``2 * window``, most of them real pairs; the
     batches of all reaches are then visited in a random order.
+
+    Only the batches' window indices are computed up front; each batch's arrays
+    are gathered when it is trained, so they are still in the processor's cache
+    when the step reads them, and a chunk's batches never occupy memory all at once.
     """
     n, two_w = outside.shape
     window = two_w // 2
@@ -669,15 +676,32 @@ def _batches(outside, mask, centre, reach, batch_size, per_pair, shuffle, rng):
                 for s in range(0, len(centre), batch_size)]
     if not shuffle:
         step = max(1, batch_size // two_w)
-        return [(outside[s:s + step], mask[s:s + step].astype(np.float32), centre[s:s + step])
-                for s in range(0, n, step)]
-    groups = []
-    for r in range(1, window + 1):
-        idx = order[reach[order] == r]
-        step, cols = max(1, batch_size // (2 * r)), slice(window - r, window + r)
-        groups += [(idx[s:s + step], cols) for s in range(0, len(idx), step)]
-    return [(outside[idx, cols], mask[idx, cols].astype(np.float32), centre[idx])
-            for idx, cols in (groups[k] for k in rng.permutation(len(groups)))]
+        groups = [(slice(s, s + step), slice(None)) for s in range(0, n, step)]
+    else:
+        groups = []
+        for r in range(1, window + 1):
+            idx = order[reach[order] == r]
+            step, cols = max(1, batch_size // (2 * r)), slice(window - r, window + r)
+            groups += [(idx[s:s + step], cols) for s in range(0, len(idx), step)]
+        groups = [groups[k] for k in rng.permutation(len(groups))]
+    return _LazyBatches(outside, mask, centre, groups)
+
+
+class _LazyBatches:
+    """The batches ``(outside[rows, cols], mask[rows, cols] as float32, centre[rows])`` of ``groups``, built on demand."""
+
+    def __init__(self, outside, mask, centre, groups):
+        self.outside, self.mask, self.centre, self.groups = outside, mask, centre, groups
+
+    def __len__(self):
+        return len(self.groups)
+
+    def __iter__(self):
+        for rows, cols in self.groups:
+            yield self.outside[rows, cols], self.mask[rows, cols].astype(np.float32), self.centre[rows]
+
+
+MATRICES_KEPT = 16         # sparse matrices a _Scatter keeps, one per batch shape
 
 
 class _Scatter:
@@ -709,8 +733,11 @@ class _Scatter:
         # a sparse matrix costs more than the product; only its data and row indices change.
         M = self.matrices.get(n)
         if M is None:
-            M = self.matrices[n] = scipy.sparse.csc_matrix(
-                (weights, self.slot[rows], np.arange(n + 1, dtype=np.int32)), shape=(n, n))
+            M = scipy.sparse.csc_matrix((weights, self.slot[rows], np.arange(n + 1, dtype=np.int32)), shape=(n, n))
+            # Kept for the few full-batch shapes only: a chunk's last batch of each reach has a size
+            # of its own, and caching every one would make memory grow with the corpus.
+            if len(self.matrices) < MATRICES_KEPT:
+                self.matrices[n] = M
         else:
             M.data, M.indices = weights, self.slot[rows]
         sums = (M @ G)[:len(touched)]
@@ -720,9 +747,9 @@ class _Scatter:
 
 def _neg_sampling_step(Vt, Ut, inputs, targets, mask, signs, lr, want_loss, scatter_U, scatter_V):
     """Gather, :func:`neg_sampling_batch_loss_and_gradient`, scatter: one SGD step in place."""
-    b, m = inputs.shape
+    b, n = inputs.shape
     d, k1 = Vt.shape[1], targets.shape[1]
-    V_c = np.take(Vt, inputs, axis=0)                       # (b, m, d)
+    V_c = np.take(Vt, inputs, axis=0)                       # (b, n, d)
     U_ow_rows = np.take(Ut, targets, axis=0)                # (b, K+1, d): u_o, u_w1, ...
     U_ow_rows[:, 1:] *= -1                                   # -> u_o, -u_w1, ...
     loss, grad_V_c, grad_U_ow = neg_sampling_batch_loss_and_gradient(
@@ -730,9 +757,9 @@ def _neg_sampling_step(Vt, Ut, inputs, targets, mask, signs, lr, want_loss, scat
     # Column s of U_ow is -u_ws, so dJ/du_ws = -(column s of grad_U_ow): the sign goes in the weights.
     weights = np.tile(signs * np.float32(-lr), b)
     scatter_U.add(Ut, targets.reshape(-1), weights, grad_U_ow.transpose(0, 2, 1).reshape(b * k1, d))
-    scatter_V.add(Vt, inputs.reshape(-1), np.full(b * m, -lr, dtype=np.float32),
-                  grad_V_c.reshape(b * m, d))
-    pairs = b * m if mask is None else int(np.count_nonzero(mask))
+    scatter_V.add(Vt, inputs.reshape(-1), np.full(b * n, -lr, dtype=np.float32),
+                  grad_V_c.reshape(b * n, d))
+    pairs = b * n if mask is None else int(np.count_nonzero(mask))
     return loss, pairs
 
 
