@@ -24,6 +24,8 @@ def test_bad_window_arguments_name_the_argument():
         skipgram_window.window_pairs(WORDS, 5, 0)
     with pytest.raises(ValueError, match="t must be a position"):
         skipgram_window.draw_window(WORDS, len(WORDS), 2)
+    with pytest.raises(ValueError, match="context must be"):
+        skipgram_window.draw_window(WORDS, 5, 2, context=-1)
 
 
 def test_the_drawing_colours_the_centre_and_exactly_2m_outside_boxes():
@@ -33,9 +35,21 @@ def test_the_drawing_colours_the_centre_and_exactly_2m_outside_boxes():
     ax = skipgram_window.draw_window(WORDS, 5, 2)
     colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
     plt.close(ax.figure)
-    assert len(colours) == len(WORDS)
-    assert colours.count(skipgram_window.CENTRE_COLOUR) == 1 and colours[5] == skipgram_window.CENTRE_COLOUR
-    assert [i for i, c in enumerate(colours) if c == skipgram_window.OUTSIDE_COLOUR] == [3, 4, 6, 7]
+    assert len(colours) == 2 * 2 + 1 + 2           # the window and one grey word each side (context=1)
+    assert colours.count(skipgram_window.CENTRE_COLOUR) == 1 and colours[3] == skipgram_window.CENTRE_COLOUR
+    assert [i for i, c in enumerate(colours) if c == skipgram_window.OUTSIDE_COLOUR] == [1, 2, 4, 5]
+    texts = [x.get_text() for x in ax.texts]
+    assert texts.count("\u2026") == 2 and "government" not in texts   # elided at both ends
+
+
+def test_the_drawing_at_the_sentence_start_elides_only_the_right():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ax = skipgram_window.draw_window(WORDS, 0, 2, context=0)
+    texts = [x.get_text() for x in ax.texts]
+    plt.close(ax.figure)
+    assert len(ax.patches) == 3 and texts.count("\u2026") == 1
 
 
 def test_one_vector_per_word_predicts_itself_two_vectors_do_not():

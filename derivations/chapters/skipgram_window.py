@@ -23,10 +23,12 @@ def window_pairs(words, t, m):
     return [(c, o) for o in outside]
 
 
-def draw_window(words, t, m, ax=None):
-    """Draw ``words`` as a row of boxes: the centre ``w_t``, its ``m`` outside words each side, the rest grey.
+def draw_window(words, t, m, ax=None, context=1):
+    """Draw the window at position ``t`` as a row of word boxes: the centre ``w_t`` (blue), its outside
+    words ``w_{t+j}``, ``0 < |j| <= m`` (orange), and ``context`` more words each side (grey).
 
-    Each box in the window is labelled with its offset (``t-2`` ... ``t+2``) below, and a
+    Words further out are elided with an ellipsis, so the boxes stay large enough to read on a
+    phone. Each box in the window is labelled with its offset (``t-2`` ... ``t+2``) below, and a
     bracket above each side says how many outside words it holds. Returns the matplotlib ``Axes``
     (a new figure if ``ax`` is None).
     """
@@ -35,37 +37,47 @@ def draw_window(words, t, m, ax=None):
 
     words = [str(w) for w in words]
     window_pairs(words, t, m)                    # validates t and m with the library's messages
-    # One data unit is one inch of a new figure, so an 11-point word (about 0.1 in a letter) fits its box.
-    widths = [0.25 + 0.1 * len(w) for w in words]
-    gap, x, centres = 0.08, 0.0, []
+    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
+        raise ValueError(f"context must be an integer >= 0 (grey words shown each side), got {context!r}")
+    first, last = max(0, t - m - context), min(len(words), t + m + context + 1)
+    shown = list(range(first, last))
+    # One data unit is one inch of a new figure, so a 14-point word (about 0.11 in a letter) fits its box.
+    widths = {i: 0.22 + (0.125 if i == t else 0.11) * len(words[i]) for i in shown}   # the centre is bold
+    gap, dots = 0.1, 0.35
+    x = dots if first > 0 else 0.0
+    total = x + sum(widths.values()) + gap * len(shown) + (dots if last < len(words) else 0.0)
     if ax is None:
-        _, ax = plt.subplots(figsize=(sum(widths) + gap * len(words) + 0.1, 1.6))
+        _, ax = plt.subplots(figsize=(total, 1.9))
         ax.set_position([0, 0, 1, 1])
-    for i, (word, width) in enumerate(zip(words, widths)):
-        j = i - t
-        inside = 0 < abs(j) <= m
-        colour = CENTRE_COLOUR if j == 0 else OUTSIDE_COLOUR if inside else OTHER_COLOUR
+    if first > 0:
+        ax.text(dots / 2 - gap / 2, 0.25, "\u2026", ha="center", va="center", fontsize=14, color="#555555")
+    spans = {}
+    for i in shown:
+        j, width = i - t, widths[i]
+        role = "centre" if j == 0 else "outside" if abs(j) <= m else "other"
+        colour = {"centre": CENTRE_COLOUR, "outside": OUTSIDE_COLOUR, "other": OTHER_COLOUR}[role]
         ax.add_patch(FancyBboxPatch((x, 0.0), width, 0.5, boxstyle="round,pad=0.02,rounding_size=0.06",
-                                    facecolor=colour, edgecolor="none", alpha=1.0 if (j == 0 or inside) else 0.45))
-        ax.text(x + width / 2, 0.25, word, ha="center", va="center", fontsize=11,
-                color="white" if (j == 0 or inside) else "#333333", fontweight="bold" if j == 0 else "normal")
-        if abs(j) <= m:
+                                    facecolor=colour, edgecolor="none"))
+        ax.text(x + width / 2, 0.25, words[i], ha="center", va="center", fontsize=14,
+                color="#222222" if role == "other" else "white", fontweight="bold" if j == 0 else "normal")
+        if role != "other":
             label = "t\ncentre c" if j == 0 else f"t{j:+d}".replace("-", "\u2212")
-            ax.text(x + width / 2, -0.08, label, ha="center", va="top", fontsize=9,
+            ax.text(x + width / 2, -0.08, label, ha="center", va="top", fontsize=12,
                     color=CENTRE_COLOUR if j == 0 else "#333333", fontweight="bold" if j == 0 else "normal")
-        centres.append((x, x + width))
+        spans[i] = (x, x + width)
         x += width + gap
+    if last < len(words):
+        ax.text(x + dots / 2 - gap / 2, 0.25, "\u2026", ha="center", va="center", fontsize=14, color="#555555")
     for side in (range(max(0, t - m), t), range(t + 1, min(len(words), t + m + 1))):
         side = list(side)
         if not side:
             continue
-        left, right = centres[side[0]][0], centres[side[-1]][1]
+        left, right = spans[side[0]][0], spans[side[-1]][1]
         ax.plot([left, left, right, right], [0.62, 0.7, 0.7, 0.62], color="#555555", lw=1)
-        ax.text((left + right) / 2, 0.8, f"{len(side)} outside word{'s' if len(side) != 1 else ''}",
-                ha="center", va="bottom", fontsize=9, color="#333333")
-    ax.set_xlim(-0.1, x)
-    ax.set_ylim(-0.55, 1.05)
-    ax.set_aspect("auto")
+        ax.text((left + right) / 2, 0.78, f"{len(side)} outside word{'s' if len(side) != 1 else ''}",
+                ha="center", va="bottom", fontsize=12, color="#333333")
+    ax.set_xlim(0, total)
+    ax.set_ylim(-0.62, 1.08)
     ax.axis("off")
     return ax
 

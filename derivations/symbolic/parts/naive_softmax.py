@@ -260,7 +260,7 @@ def grad_v_c_by_lemma(S=None):
         return in_worlds(grad_v_c_by_lemma, naive_softmax_symbols)
     ### BEGIN SOLUTION
     return _by_lemma(
-        S, "b.2", "The gradient with respect to v_c again, from the lemma", r"\frac{\partial J}{\partial v_c}",
+        S, "b.2", "The gradient with respect to the centre vector, again from the lemma", r"\frac{\partial J}{\partial v_c}",
         (r"U \frac{\partial J}{\partial \theta}", S.U * _dJ_dtheta_at_scores(S),
          r"chain rule through $\theta = U^\top v_c$: $\theta_w = u_w^\top v_c$ has gradient $u_w$ "
          r"with respect to $v_c$, so $\frac{\partial J}{\partial v_c} = \sum_w "
@@ -283,7 +283,7 @@ def grad_u_w_by_lemma(S=None):
     ### BEGIN SOLUTION
     dJ_dtheta = _dJ_dtheta_at_scores(S)
     return _by_lemma(
-        S, "c.3", "The gradient with respect to any outside vector u_w again, from the lemma",
+        S, "c.3", "The gradient with respect to any outside vector (o included), again from the lemma",
         r"\frac{\partial J}{\partial u_w}",
         (r"\frac{\partial J}{\partial \theta_w}\, v_c", each(lambda w: dJ_dtheta[w] * S.v_c),
          r"chain rule: of the scores, only $\theta_w = u_w^\top v_c$ depends on $u_w$, with gradient "
@@ -301,7 +301,7 @@ def grad_U_by_lemma(S=None):
         return in_worlds(grad_U_by_lemma, naive_softmax_symbols)
     ### BEGIN SOLUTION
     return _by_lemma(
-        S, "d.2", "The gradient with respect to U again, from the lemma", r"\frac{\partial J}{\partial U}",
+        S, "d.2", "The gradient with respect to all outside vectors U, again from the lemma", r"\frac{\partial J}{\partial U}",
         (r"v_c \left(\frac{\partial J}{\partial \theta}\right)^\top", S.v_c * _dJ_dtheta_at_scores(S).T,
          r"column $w$ is (c.3)'s $\frac{\partial J}{\partial \theta_w} v_c$; side by side they are "
          r"the outer product $(d \times 1)(1 \times |V|) = d \times |V|$"),
