@@ -319,6 +319,11 @@ def test_every_derivative_of_the_book_declares_what_it_differentiates():
             assert d.wrt is not None, d.label
 
 
+def test_a_compound_size_is_bracketed_in_the_shape():
+    from derivations.symbolic.engine import _dims_text
+    assert _dims_text(("d", "K+1")) == r"d \times (K+1)" and _dims_text(("d", "|V|")) == r"d \times |V|"
+
+
 def test_one_summary_line_and_the_detail_folded():
     d = grad_v_c()
     report = d.check()

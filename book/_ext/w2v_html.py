@@ -27,6 +27,10 @@ Jupyter Book v1's own settings cannot:
   with no sphinx-design element.
 * **A valid colour mode.** pydata-sphinx-theme logs "Got invalid theme mode" on a first visit
   unless ``default_mode`` is set; it is set to ``auto`` (follow the reader's system setting).
+* **Accessible to a keyboard and a screen reader** (axe-core finds no serious violation,
+  ``tests/test_accessibility.py``): the search button's spoken name matches what it shows
+  (``templates/search-button-field.html``), and a formula or output that scrolls sideways
+  becomes a tab stop while it does.
 """
 import json
 import re
@@ -167,6 +171,42 @@ _SEARCH_MATH = r"""document.addEventListener("DOMContentLoaded", () => {
 });"""
 
 
+# A box that scrolls sideways must be reachable by keyboard, or a reader without a mouse cannot
+# scroll it (axe: scrollable-region-focusable). custom.css lets a formula wider than the column,
+# and a wide cell output, scroll inside its own box; this makes such a box a tab stop exactly
+# while it overflows (at phone width, say), as the theme does for code blocks and tables, so
+# the many formulas that fit add no tab stops. An output box also gets a role and a name.
+_SCROLLABLE = re.compile(r'class="[^"]*\b(math|cell_output)\b')
+_SCROLL_FOCUS = r"""window.w2vScrollFocus = selector => {
+  for (const box of document.querySelectorAll(selector)) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    const output = box.classList.contains("cell_output");
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.tabIndex = 0;
+      box.dataset.w2vScrollFocus = "1";
+      if (output) {
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "cell output (scrolls sideways)");
+      }
+    } else if (!scrolls && box.dataset.w2vScrollFocus) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.w2vScrollFocus;
+      if (output) {
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+  }
+};
+document.addEventListener("DOMContentLoaded", () => {
+  const update = () => w2vScrollFocus(".bd-article mjx-container, .bd-article .cell_output");
+  update();
+  let timer = null;
+  window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(update, 150); });
+  document.fonts.ready.then(update);
+});"""
+
+
 def _is_mathjax(asset, config):
     """Sphinx's MathJax script tag or its inline configuration."""
     filename = str(getattr(asset, "filename", asset) or "")
@@ -177,7 +217,8 @@ def _is_mathjax(asset, config):
 
 def page_assets(app, pagename, templatename, context, doctree):
     """Drop thebe's assets when thebe is off, drop duplicate scripts, set the colour mode;
-    no MathJax but on the search page, where it loads when results with TeX arrive."""
+    no MathJax but on the search page, where it loads when results with TeX arrive; on a page
+    with math or cell outputs, the script that makes a sideways-scrolling box a tab stop."""
     context["default_mode"] = context.get("default_mode") or "auto"
     scripts = context.get("script_files")
     if scripts is not None:
@@ -190,6 +231,9 @@ def page_assets(app, pagename, templatename, context, doctree):
             if url:
                 body = f"const MATHJAX_URL = {json.dumps(url)};\n{_SEARCH_MATH}"
                 scripts += [*settings, _JavaScript("", body=body)]
+        if pagename != "search" and _SCROLLABLE.search(context.get("body") or ""):
+            from sphinx.builders.html._assets import _JavaScript
+            scripts = [*scripts, _JavaScript("", body=_SCROLL_FOCUS)]
         context["script_files"] = scripts
     thebe = _wants_thebe(app)
     design = _SPHINX_DESIGN_CLASS.search(context.get("body") or "") is not None
@@ -213,7 +257,9 @@ def without_fontawesome_js(html):
 
 
 def add_templates(app, config):
-    config.templates_path.append(str(Path(__file__).parent / "templates"))
+    # First in the search path: pydata-sphinx-theme appends its components/ folder when it
+    # is loaded, and templates/search-button-field.html must win over its own.
+    config.templates_path.insert(0, str(Path(__file__).parent / "templates"))
 
 
 def register_filter(app):

@@ -151,7 +151,8 @@ class CheckReport:
 
 
 def _dims_text(shape):
-    return " \\times ".join(shape)
+    # A compound size is bracketed, so that d x (K+1) never reads as (d x K) + 1.
+    return " \\times ".join(f"({n})" if any(op in n for op in "+-") else n for n in shape)
 
 
 class Derivation:
