@@ -333,3 +333,120 @@ def test_from_disk_the_box_says_how_to_serve_the_book(browser, built_book):
         assert not [u for u in requests if "pyodide" in u], "no Python from disk: browsers refuse it"
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------- boxes in the chapters
+
+def chapter_boxes(built_book):
+    """``{chapter page: [part, ...]}``: the boxes under the chapters' written questions (the
+    demonstration page, which has one of each, left out)."""
+    found = {}
+    for page in sorted((built_book / "book").glob("*.html")):
+        rel = page.relative_to(built_book).as_posix()
+        if rel == PAGE:
+            continue
+        parts = re.findall(re.escape(w2v_answer_box.MARKER) + r' data-part="([^"]+)"', page.read_text(encoding="utf-8"))
+        if parts:
+            found[rel] = parts
+    return found
+
+
+# The chapters that put boxes under their questions (tests/test_answer_box.py checks each of them).
+CHAPTERS = ["book/a_cross_entropy.html", "book/b_grad_v_c.html", "book/c_d_grad_U.html",
+            "book/e_f_activations.html", "book/g_negative_sampling.html", "book/h_repeated_negatives.html",
+            "book/i_skipgram.html"]
+
+
+def right_and_wrong(part):
+    """A right and a wrong answer to ``part``: the first of each the answer table lists."""
+    from tests.answer_table import TABLE
+    right = next(latex for p, latex, kind, *_ in TABLE if p == part and kind == "correct")
+    wrong = next(latex for p, latex, kind, *_ in TABLE if p == part and kind == "wrong")
+    return right, wrong
+
+
+@pytest.mark.browser          # reads the built book
+def test_every_part_has_a_box_under_its_question_in_a_chapter(built_book):
+    from derivations.coursework.answers import REFERENCES
+    found = chapter_boxes(built_book)
+    assert sorted(found) == CHAPTERS, sorted(found)
+    placed = [part for parts in found.values() for part in parts]
+    assert sorted(placed) == sorted(REFERENCES), (sorted(placed), sorted(REFERENCES))   # each once
+
+
+def _check_in_box(pg, part, latex):
+    """Type ``latex`` into the box for ``part``, press Enter, wait for the verdict: (kind, text)."""
+    box = pg.locator(f'.w2v-answer-box[data-part="{part}"]')
+    field = box.locator(".w2v-answer-input")
+    field.fill(latex)
+    field.press("Enter")
+    pg.wait_for_function(
+        """part => { const b = document.querySelector(`.w2v-answer-box[data-part="${part}"]`);
+                     return !b.dataset.busy && b.querySelector(".w2v-answer-verdict").dataset.verdict; }""",
+        arg=part, timeout=300_000)
+    out = box.locator(".w2v-answer-verdict")
+    return out.get_attribute("data-verdict"), out.inner_text()
+
+
+MB = 1e6                      # as tests/bench_pages.py reports page weights
+# Over the weight target before any box: its own HTML (typeset math, an explorer) is about 0.5 MB.
+HEAVY = {"book/g_negative_sampling.html"}
+
+
+def _loaded(browser, book_url, rel):
+    """(context, page, finished requests) for ``rel``, loaded and idle."""
+    context, pg = open_page(browser)
+    finished = []
+    context.on("requestfinished", lambda r: finished.append(r))
+    pg.goto(f"{book_url}/{rel}", wait_until="load")
+    pg.wait_for_load_state("networkidle")
+    return context, pg, finished
+
+
+def _size(request):
+    sizes = request.sizes()
+    return sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", [pytest.param(rel, marks=pytest.mark.xfail(
+    strict=True, reason="the chapter itself weighs more than 1.5 MB (its HTML is about 0.5 MB)"))
+    if rel in HEAVY else rel for rel in CHAPTERS])
+def test_a_chapter_with_boxes_stays_light_and_loads_no_python_before_check(browser, book_url, rel):
+    """Before the first Check: under 1.5 MB transferred, of which the boxes' script and style are a
+    few kB, and nothing of Python."""
+    context, pg, finished = _loaded(browser, book_url, rel)
+    try:
+        urls = [r.url for r in finished]
+        assert not [u for u in urls if "pyodide" in u or "/vendor/python/" in u], "Python before any Check"
+        boxes = sum(_size(r) for r in finished if "w2v-answer-box" in r.url)
+        assert 0 < boxes < 0.05 * MB, boxes
+        weight = sum(_size(r) for r in finished)
+        assert weight < 1.5 * MB, f"{rel} transfers {weight / MB:.2f} MB before the first Check"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_a_chapters_boxes_give_pythons_verdicts(browser, book_url, built_book, rel):
+    """In each box of the chapter, one right and one wrong answer, typed by the reader and checked
+    with Enter, get Python's verdict and message (Python loads on the first Check)."""
+    parts = chapter_boxes(built_book)[rel]
+    context, pg, finished = _loaded(browser, book_url, rel)
+    try:
+        assert not [r for r in finished if "pyodide" in r.url]
+        bad = []
+        for part in parts:
+            for latex in right_and_wrong(part):
+                kind, text = _check_in_box(pg, part, latex)
+                want = python_json(part, latex)
+                if kind != want["verdict"] or want["message"] not in text:
+                    bad.append((part, latex, kind, text[:300], want["verdict"], want["message"][:300]))
+        assert not bad, "\n".join(map(repr, bad))
+        assert any("pyodide" in r.url for r in finished)                # loaded by the first Check
+        assert not pg.console_errors, pg.console_errors
+    finally:
+        context.close()
