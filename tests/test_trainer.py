@@ -346,3 +346,17 @@ def test_divergence_is_an_error_not_nan_vectors(negative):
     with pytest.raises(FloatingPointError, match=r"training diverged in epoch \d+, batch \d+ .*lower alpha"):
         train(TINY, vector_size=8, window=2, min_count=1, sample=0, negative=negative, epochs=50,
               alpha=1e4, min_alpha=1e4, batch_size=64, progress=False)
+
+
+@pytest.mark.slow
+def test_compare_with_gensim_scores_both_alike_seed_by_seed():
+    from derivations.training.evaluation import compare_with_gensim, datapath, word_pairs
+    small = dict(vector_size=20, window=3, min_count=3, epochs=1)
+    result = compare_with_gensim(datapath("lee_background.cor"), seeds=(1, 2), **small)
+    assert result.ours.shape == result.gensim.shape == (2, 2)
+    again = train(datapath("lee_background.cor"), seed=2, progress=False, **small)
+    assert result.ours[1, 0] == word_pairs(again.words, again.vectors, "wordsim353.tsv").value
+    np.testing.assert_allclose(result.gap, result.ours.mean(axis=0) - result.gensim.mean(axis=0))
+    assert np.all(result.gap_error > 0) and np.all(np.isnan(result.head(1).gap_error))
+    table = result.table()
+    assert f"{result.gap[1]:+.3f}" in table and "simlex999.txt" in table and str(result.evaluated[0]) in table

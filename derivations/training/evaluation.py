@@ -273,6 +273,11 @@ class QualityComparison:
             return np.full(len(self.datasets), np.nan)
         return np.sqrt((self.ours.var(axis=0, ddof=1) + self.gensim.var(axis=0, ddof=1)) / n)
 
+    def head(self, n):
+        """The same comparison restricted to the first ``n`` seeds."""
+        return QualityComparison(self.corpus, self.seeds[:n], self.datasets, self.ours[:n], self.gensim[:n],
+                                 self.evaluated)
+
     def table(self):
         """A Markdown table: each set's mean for both trainers, the seed spread, and the gap with its standard error."""
         lines = [f"| {self.corpus}, seeds {self.seeds[0]}-{self.seeds[-1]} | pairs evaluated | ours | gensim "
