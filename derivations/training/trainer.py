@@ -365,7 +365,8 @@ def train(corpus, *, vector_size=100, window=5, min_count=5, sample=1e-3, negati
 
     The pipeline of word2vec.c: vocabulary with ``min_count``, frequent-word
     subsampling (``sample``), dynamic windows of up to ``window`` words each
-    side, negatives from unigram^0.75 (``negative`` = K per pair; 0 means naive
+    side, negatives from unigram^0.75 (``negative`` = K per pair, each different
+    from the pair's predicted word ``o``, as part (g) assumes; 0 means naive
     softmax over the whole vocabulary), learning rate decaying linearly from
     ``alpha`` to ``min_alpha``, float32 vectors. Each step takes about
     ``batch_size`` pairs (whole windows, visited in a random order when
