@@ -123,3 +123,17 @@ def test_a_limit_the_reader_cannot_take_is_a_located_meaning_error():
                          (r"\lim_{h \to v_c} h", "must be a number")]:
         got = read(latex, world)
         assert got.value is None and words in got.error and got.position >= 0, (latex, got)
+
+
+@pytest.mark.slow   # builds the derivations once: seconds
+def test_a_stand_in_is_differentiated_only_in_its_own_loss():
+    """dJ/dU_{o,{...}} is taken in the stacked loss whether J is named or not; the naive-softmax loss has no
+    stacked form, so differentiating it there is an error, not a silent zero."""
+    d = w2v_display.derivations()["h.2"].instances()[0]
+    world, want = w2v_display.reader_world(d), d.steps[0].expr
+    stacked = r"U_{o,\{w_1,\dots,w_K\}}}\,P^\top"
+    for loss in ("J", r"J_{\text{neg-sample}}"):
+        value = w2v_display.read_value(r"\frac{\partial " + loss + r"}{\partial " + stacked, world)
+        assert not isinstance(value, str) and w2v_display.same(value, want)[0], loss
+    value = w2v_display.read_value(r"\frac{\partial J_{\text{naive-softmax}}}{\partial " + stacked, world)
+    assert isinstance(value, str) and "not written in terms of" in value

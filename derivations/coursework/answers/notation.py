@@ -554,10 +554,13 @@ class Builder:
             return wrt.applyfunc(lambda z: sp.diff(f, z))
         squashed = loss_text.replace(" ", "")
         named = [loss for name, loss in w.losses.items() if name in squashed]
-        if named:
-            loss = named[0]
-        elif stand_in_loss is not None:
+        if stand_in_loss is not None:                # the stand-in's loss is the world's J written in it
+            if named and named[0] is not w.J:
+                wrt_text = self.text[node.children[0].pos:node.children[0].end]
+                self.fail(f"{loss_text} is not written in terms of {wrt_text}", node)
             loss = stand_in_loss
+        elif named:
+            loss = named[0]
         elif w.loss_at is not None and "j" in w.indices and ("t+j" in squashed or squashed in ("J", "")):
             if "t+j" not in squashed:
                 self.note("J read as J(v_c, w_{t+j}, U)")
@@ -596,7 +599,7 @@ class Builder:
             value = sp.Limit(f, t, 0)
         if value.has(sp.Limit):
             self.fail("this limit cannot be evaluated here: write its value", node)
-        if value.has(sp.AccumBounds) or not value.is_finite:
+        if value.has(sp.AccumBounds, sp.oo, -sp.oo, sp.zoo, sp.nan):
             self.fail(f"this limit is not a number ({value})", node)
         return value
 
