@@ -219,7 +219,7 @@ def scale_rows(small_runs):
                   1 / per_token(("same", workers), tokens), "words/s", ""),
                  (f"trainer: time per token, BBC x{REPEAT_BBC} / BBC, workers={workers}, same vocabulary "
                   f"(|V| {size[('small', workers)]:,})", per_token(("same", workers), tokens) / small_time, "x", "<= 1.15"),
-                 (f"trainer: the same in CPU seconds (processes and workers; load stretches wall-clock time)",
+                 ("trainer: the same in CPU seconds (processes and workers; load stretches wall-clock time)",
                   per_token(("same", workers), tokens, "cpu") / per_token(("small", workers), small_tokens, "cpu"),
                   "x", "<= 1.15"),
                  (f"trainer: time per token, BBC x{REPEAT_BBC} / BBC, workers={workers}, min_count 5 on both "
