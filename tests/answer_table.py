@@ -224,6 +224,9 @@ TABLE = [
     ("g2_U", r"\begin{bmatrix} -(1-\sigma(u_o^\top v_c)) v_c & (1-\sigma(-u_{w_1}^\top v_c)) v_c & \cdots & (1-\sigma(-u_{w_K}^\top v_c)) v_c \end{bmatrix}", W, ""),
     ("h", r"\sum_{k=1}^{K} \mathbb{1}_{\{w_k = w_s\}} (1-\sigma(-u_{w_s}^\top v_c)) v_c", C, ""),
     ("b", r"\max(u_o, v_c)", M, "\\max of"),
+    ("i_U", r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} \frac{\partial J(u_o, w_{t+j}, U)}{\partial U}", M,
+     "u_o where v_c belongs"),
+    ("i_vc", r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} \frac{\partial J(\bv_c, w_{t+j}, \bU)}{\partial \bv_c}", C, ""),
     # ---- bad input: located, one line, never run
     ("b", r"__import__('os').system('ls')", S, "where a term was expected"),
     ("b", r"U(\hat{y} -- ) y", S, "where a term was expected"),

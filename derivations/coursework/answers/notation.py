@@ -72,6 +72,34 @@ def _replaced(node, targets):
     return copy
 
 
+def _loss_arguments(loss_text):
+    """The arguments of ``J(v_c, w_{t+j}, U)`` as plain strings (``v_c``, ``w_t+j``, ``U``): bold and
+    braces dropped; empty without parentheses."""
+    if "(" not in loss_text or not loss_text.rstrip().endswith(")"):
+        return []
+    inner = loss_text[loss_text.index("(") + 1:loss_text.rstrip().rindex(")")]
+    inner = inner.replace("\\left", "").replace("\\right", "")
+    args, depth, current = [], 0, ""
+    for ch in inner:
+        depth += ch in "({["
+        depth -= ch in ")}]"
+        if ch == "," and depth == 0:
+            args.append(current)
+            current = ""
+        else:
+            current += ch
+    args.append(current)
+    plain = []
+    for a in args:
+        for wrapper in ("\\mathbf", "\\boldsymbol", "\\bm", "\\vec", "\\mathit", "\\pmb"):
+            a = a.replace(wrapper, "")
+        a = "".join(ch for ch in a if ch not in "{} ")
+        if len(a) >= 3 and a[0] == "\\" and a[1] == "b" and a[2].isalpha() and (len(a) == 3 or not a[3].isalpha()):
+            a = a[2:]                                   # the template's \bv_c
+        plain.append(a)
+    return plain
+
+
 def _subscripts_naming(node, names):
     """The subscripts in ``node`` that are one of ``names`` (``o`` in ``\\hat y_o``)."""
     found = []
@@ -553,6 +581,11 @@ class Builder:
                 self.fail("only a scalar is differentiated here", node.children[1])
             return wrt.applyfunc(lambda z: sp.diff(f, z))
         squashed = loss_text.replace(" ", "")
+        arguments = _loss_arguments(loss_text)
+        for arg, want in ((arguments[:1], "v_c"), (arguments[-1:], "U")) if len(arguments) >= 2 else ():
+            if arg[0] != want:
+                self.fail(f"J's arguments start with the centre vector v_c and end with U; "
+                          f"this J has {arg[0]} where {want} belongs", node)
         named = [loss for name, loss in w.losses.items() if name in squashed]
         if stand_in_loss is not None:                # the stand-in's loss is the world's J written in it
             if named and named[0] is not w.J:
