@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from derivations import gradcheck, naive_softmax_loss_and_gradient, neg_sampling_loss_and_gradient
 from derivations.training.corpus import (Vocabulary, draw_negatives, keep_probabilities, negative_table,
-                                         read_corpus, windows)
+                                         noise_distribution, read_corpus, windows)
 from derivations.core.skipgram import context_window
 from derivations.training.trainer import (Progress, _neg_sampling_step, _Scatter, format_seconds,
                                           load_word2vec_format,
@@ -158,6 +158,7 @@ def test_negative_table_draws_unigram_to_the_three_quarters():
     share = np.bincount(table, minlength=len(counts)) / len(table)
     p = counts ** 0.75 / np.sum(counts ** 0.75)
     np.testing.assert_allclose(share, p, atol=2 / len(table))
+    np.testing.assert_allclose(noise_distribution(counts), p, rtol=1e-12)
 
 
 def test_negatives_differ_from_their_rows_outside_word():

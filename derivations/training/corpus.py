@@ -286,6 +286,15 @@ def subsample(ids, sentence_ids, keep_probability, rng):
     return ids[keep], sentence_ids[keep]
 
 
+def noise_distribution(counts, power=0.75):
+    """The negatives' distribution of part (g): ``P(w) = count_w^power / sum_v count_v^power``.
+
+    Shape ``(|V|,)``, float64, summing to 1; :func:`negative_table` tabulates it.
+    """
+    p = np.asarray(counts, dtype=np.float64) ** power
+    return p / p.sum()
+
+
 def negative_table(counts, power=0.75, size=1 << 20):
     """Table of word indices in which word ``w`` fills a share ``count_w^power / Z`` of the slots.
 
@@ -294,9 +303,7 @@ def negative_table(counts, power=0.75, size=1 << 20):
     rounding of each share to ``1/size``. Slot ``j`` holds the word whose
     cumulative probability first exceeds ``(j + 0.5) / size``. Shape ``(size,)``, ``int32``.
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    p = counts ** power
-    cumulative = np.cumsum(p / p.sum())
+    cumulative = np.cumsum(noise_distribution(counts, power))
     slots = (np.arange(size) + 0.5) / size
     return np.minimum(np.searchsorted(cumulative, slots), len(counts) - 1).astype(np.int32)
 
