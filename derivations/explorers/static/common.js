@@ -265,8 +265,10 @@ function button(parent, label, onClick, name) {
 const PLANE = { minWidth: 240, maxWidth: 900, maxHeight: 460, fallback: 300,
                 extents: [1.5, 2, 3, 4.5, 6, 9, 12, 18, 24, 36, 48] };
 function planeView(parent, name) {
+  // A group, not an image: an image's content is presentational, and the draggable points
+  // inside are controls a keyboard must reach (axe: nested-interactive).
   const svg = svgEl("svg", { width: PLANE.fallback, height: PLANE.fallback, "data-plane": name,
-                             role: "img", "aria-label": "the vectors and gradients in the plane" }, parent);
+                             role: "group", "aria-label": "the vectors and gradients in the plane" }, parent);
   const defs = svgEl("defs", {}, svg);
   for (const key of Object.keys(COLORS)) {
     const m = svgEl("marker", { id: `w2v-head-${key}-${name}`, viewBox: "0 0 10 10", refX: 9, refY: 5,

@@ -65,7 +65,7 @@ function drawNegPanel(pv, s, r, api, P, minExtent = 0) {
   const lines = [`J = −log σ(u_oᵀv_c) − Σ_k log σ(−u_{w_k}ᵀv_c) = ${fmt(r.loss)}`,
                  `K = ${s.K}, negatives = [${s.negatives.map(w => wordLabel(s, w)).join(", ")}]`,
                  `σ(u_oᵀv_c) = ${fmt(sigmoid(dot(column(s.U, s.o), s.v_c)))}`,
-                 `∂J/∂v_c = ${fmtVec(r.grad_v_c)} (black)`].concat(termLines(t.terms));
+                 `∂J/∂v_c = ${fmtVec(r.grad_v_c)}`].concat(termLines(t.terms));
   counts.forEach((k, w) => {
     if (k > 1) lines.push(`${wordLabel(s, w)} drawn ${k}×: ${t.repeated ? t.repeated(k) : "∂J/∂u_w"} = ${fmtVec(column(r.grad_U, w))} (accumulated)`);
   });
