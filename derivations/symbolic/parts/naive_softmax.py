@@ -225,17 +225,13 @@ def softmax_lemma(S=None):
                       r"\frac{\partial J}{\partial \theta}", [
         Step(r"-\frac{\partial \theta_o}{\partial \theta} + \frac{\partial}{\partial \theta} \log " + sum_exp,
              -grad(theta[o], theta) + grad(sp.log(Z), theta),
-             r"$J = -\log \hat y_o = -\theta_o + \log \sum_x \exp(\theta_x)$; both terms are scalars, "
-             r"so each gradient is $|V| \times 1$ like $\theta$"),
+             r"$J = -\log \hat y_o$ and the log of a quotient; each gradient is $|V| \times 1$ like $\theta$"),
         Step(r"-y + \frac{1}{" + sum_exp + r"} \sum_{x \in \text{Vocab}} \exp(\theta_x)\, "
              r"\frac{\partial \theta_x}{\partial \theta}",
              -S.y + sum((S.exp_theta[x] * grad(theta[x], theta) for x in range(S.V)), sp.zeros(S.V, 1)) / Z,
-             r"$\partial \theta_o / \partial \theta$ is the one-hot column at $o$, which is $y$; "
-             r"chain rule on $\log$, then on $\exp$"),
+             r"$\partial \theta_o / \partial \theta$ is one-hot at $o$, that is $y$; chain rule on log, then exp"),
         Step(r"-y + \hat y", -S.y + S.y_hat,
-             r"$\partial \theta_x / \partial \theta$ is the one-hot column at $x$, so the sum puts "
-             r"$\exp(\theta_w)$ in row $w$; divided by the sum of all of them that is "
-             r"$\hat y = \operatorname{softmax}(\theta)$"),
+             r"each $\partial \theta_x / \partial \theta$ is one-hot at $x$, so this is the softmax of $\theta$"),
         Step(r"\hat y - y", S.y_hat - S.y, "reorder"),
     ], target=grad(S.J, theta), shape=("|V|", "1"), target_latex=r"SymPy's $\partial J / \partial \theta$",
        sizes=S.sizes, wrt=theta, loss=S.J)
@@ -262,9 +258,8 @@ def grad_v_c_by_lemma(S=None):
     return _by_lemma(
         S, "b.2", "The gradient with respect to the centre vector, again from the lemma", r"\frac{\partial J}{\partial v_c}",
         (r"U \frac{\partial J}{\partial \theta}", S.U * _dJ_dtheta_at_scores(S),
-         r"chain rule through $\theta = U^\top v_c$: $\theta_w = u_w^\top v_c$ has gradient $u_w$ "
-         r"with respect to $v_c$, so $\frac{\partial J}{\partial v_c} = \sum_w "
-         r"\frac{\partial J}{\partial \theta_w} u_w$: $(d \times |V|)(|V| \times 1) = d \times 1$"),
+         r"chain rule: $\theta_w = u_w^\top v_c$ has gradient $u_w$, so each $\partial J / \partial \theta_w$ "
+         r"weights column $w$ of $U$; $d \times 1$"),
         (r"U (\hat y - y)", S.U * (S.y_hat - S.y), "the lemma (L)"),
         target=grad(S.J, S.v_c), shape=("d", "1"), target_latex=r"SymPy's $\partial J / \partial v_c$",
         wrt=S.v_c)
