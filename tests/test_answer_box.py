@@ -389,9 +389,6 @@ def _check_in_box(pg, part, latex):
 
 
 MB = 1e6                      # as tests/bench_pages.py reports page weights
-# Over the weight target with or without their boxes (which add about 10 kB): the page itself (typeset
-# math, an explorer) plus the theme's fixed cost every page pays (about 1.1 MB).
-HEAVY = {"book/g_negative_sampling.html"}
 
 
 def _loaded(browser, book_url, rel):
@@ -411,9 +408,7 @@ def _size(request):
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize("rel", [pytest.param(rel, marks=pytest.mark.xfail(
-    strict=True, reason="the chapter itself, with the theme, weighs more than 1.5 MB"))
-    if rel in HEAVY else rel for rel in CHAPTERS])
+@pytest.mark.parametrize("rel", CHAPTERS)
 def test_a_chapter_with_boxes_stays_light_and_loads_no_python_before_check(browser, book_url, rel):
     """Before the first Check: under 1.5 MB transferred, of which the boxes' script and style are a
     few kB, and nothing of Python."""

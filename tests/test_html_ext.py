@@ -110,3 +110,22 @@ def test_sphinx_design_assets_only_on_pages_that_use_it():
     cards = _context(*scripts, **assets, body='<div class="sd-card sd-sphinx-override">')
     w2v_html.page_assets(App, "book/y", "page.html", cards, None)
     assert len(cards["css_files"]) == 2 and len(cards["script_files"]) == 2
+
+
+def test_search_index_and_tools_left_to_the_search_page():
+    head = ('<meta name="docsearch:version" content="" />\n'
+            '    <script src="../_static/searchtools.js"></script>\n'
+            '    <script src="../_static/language_data.js"></script>\n'
+            '    <script src="../searchindex.js"></script>\n'
+            '    <script src="../_static/w2v-answer-box.js?v=1"></script>')
+    out = str(w2v_html.without_inline_search(head))
+    assert "search" not in out.replace("docsearch", "")
+    assert 'content="" />' in out and "w2v-answer-box.js" in out
+
+
+def test_brand_icons_drawn_in_the_solid_font():
+    buttons = [{"icon": "fab fa-github", "url": "u"},
+               {"type": "group", "buttons": [{"icon": "fab fa-gitlab"}, {"icon": "fas fa-download"}]}]
+    w2v_html.solid_icons(buttons)
+    assert [buttons[0]["icon"], *(b["icon"] for b in buttons[1]["buttons"])] == \
+        ["fas fa-code-branch", "fas fa-code-branch", "fas fa-download"]

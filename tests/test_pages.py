@@ -61,6 +61,7 @@ PAGE_FACTS = """async () => {
                               loaded: i.complete && i.naturalWidth > 0, alt: i.getAttribute('alt')})),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     icons: Array.from(document.querySelectorAll('link[rel~="icon"]')).map(l => l.href),
+    resources: performance.getEntriesByType('resource').map(e => e.name),
   };
 }"""
 
@@ -203,6 +204,19 @@ def test_every_page_names_an_icon_that_exists(crawl, built_book, book_url):
             if not href.startswith(book_url) or not (built_book / path).is_file():
                 problems.append((rel, f"icon missing: {href}"))
     assert not problems, _report(problems)
+
+
+def test_no_page_loads_what_only_search_or_a_brand_icon_needs(crawl):
+    """The search index and tools (76 kB) load on the search page alone, and no page fetches Font
+    Awesome's brands font (118 kB, for one GitHub glyph drawn in the solid font instead)."""
+    problems = []
+    for rel, (_, facts, *_) in crawl.items():
+        for url in facts["resources"]:
+            name = urlsplit(url).path.rsplit("/", 1)[-1]
+            if name.startswith("fa-brands") or (name in ("searchindex.js", "searchtools.js") and rel != "search.html"):
+                problems.append((rel, f"loads {name}"))
+    assert not problems, _report(problems)
+    assert any(facts["resources"] for _, facts, *_ in crawl.values()), "no page reported its requests"
 
 
 def _search_term(rel, crawl):

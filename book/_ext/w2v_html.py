@@ -16,7 +16,11 @@ Jupyter Book v1's own settings cannot:
 * **Lighter pages.** The theme's ``fontawesome.js`` (1.5 MB, which only redraws the icons
   that its stylesheet already draws with the bundled Font Awesome fonts) is left out of every
   page by ``templates/layout.html``, and the theme's source maps (``*.map``, never loaded by a
-  page) are deleted from the output, which stays a self-contained folder to zip.
+  page) are deleted from the output, which stays a self-contained folder to zip. The theme
+  loads Sphinx's search index and tools (76 kB) on every page for a search-as-you-type that is
+  off (``search_as_you_type = False``): only the search page, which loads them itself, keeps
+  them. The repository button's GitHub glyph is the only one from Font Awesome's brands font
+  (118 kB): it becomes the solid font's ``fa-code-branch``, so no page fetches that font.
 * **MathJax only where math arrives after the build.** Every page's math is typeset as SVG
   when the book is built (``w2v_math.py``), so pages load no MathJax. The search page is the
   exception: its results (titles and excerpts that hold TeX; an excerpt gets each formula's
@@ -220,6 +224,7 @@ def page_assets(app, pagename, templatename, context, doctree):
     no MathJax but on the search page, where it loads when results with TeX arrive; on a page
     with math or cell outputs, the script that makes a sideways-scrolling box a tab stop."""
     context["default_mode"] = context.get("default_mode") or "auto"
+    solid_icons(context.get("header_buttons") or [])
     scripts = context.get("script_files")
     if scripts is not None:
         mathjax = [a for a in scripts if _is_mathjax(a, app.config)]
@@ -251,9 +256,30 @@ def page_assets(app, pagename, templatename, context, doctree):
 _FONTAWESOME_JS = re.compile(r'\s*<script[^>]*src="[^"]*/fontawesome\.js[^"]*"[^>]*></script>')
 
 
+_INLINE_SEARCH = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
+                            r'searchindex\.js)"></script>')
+# A brands-font icon (the source buttons' ``fab fa-github``) and the solid-font icon drawn instead.
+BRAND_ICON = re.compile(r"\bfab fa-[a-z-]+")
+SOLID_ICON = "fas fa-code-branch"
+
+
 def without_fontawesome_js(html):
     """Jinja filter: the theme's head markup without its fontawesome.js script tag."""
     return Markup(_FONTAWESOME_JS.sub("", str(html)))
+
+
+def without_inline_search(html):
+    """Jinja filter: the theme's extra head markup without the search index and tools, which
+    only its (disabled) search-as-you-type would use on a page other than the search page."""
+    return Markup(_INLINE_SEARCH.sub("", str(html)))
+
+
+def solid_icons(buttons):
+    """The header buttons (nested dropdowns too) with every brands-font icon drawn in the solid font."""
+    for button in buttons:
+        if isinstance(button.get("icon"), str):
+            button["icon"] = BRAND_ICON.sub(SOLID_ICON, button["icon"])
+        solid_icons(button.get("buttons") or [])
 
 
 def add_templates(app, config):
@@ -266,6 +292,7 @@ def register_filter(app):
     templates = getattr(app.builder, "templates", None)
     if templates is not None and hasattr(templates, "environment"):
         templates.environment.filters["w2v_without_fontawesome_js"] = without_fontawesome_js
+        templates.environment.filters["w2v_without_inline_search"] = without_inline_search
 
 
 def drop_source_maps(app, exception):
