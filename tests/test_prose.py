@@ -53,9 +53,13 @@ def _without_code(text):
 SIZE = r"(?:\|V\||\\lvert\s*V\s*\\rvert|\\left\|\s*V\s*\\right\||\\\|V\\\|)"
 DOTS = r"(?:\\[lc]?dots|\.\.\.?|…)"
 # x_1, \dots, x_{|V|}   /   x_{1} \ldots x_{\lvert V\rvert}   /   1..|V|   /   1, \dots, |V|
+# Also a word's subscript equal to |V| (the last word is |V|-1), and a row of columns that starts at
+# word 1 (u_1 & \cdots).
 WORD_RANGE = re.compile(
     rf"_\{{?\s*1\s*\}}?\s*,?\s*{DOTS}\s*,?\s*[^$\n]{{0,30}}?_\{{\s*{SIZE}\s*\}}"
-    rf"|(?<![\w.\\-])1\s*(?:,\s*)?{DOTS}\s*(?:,\s*)?{SIZE}")
+    rf"|(?<![\w.\\-])1\s*(?:,\s*)?{DOTS}\s*(?:,\s*)?{SIZE}"
+    rf"|(?<![A-Za-z])(?:u|v|y|\\theta)_\{{\s*{SIZE}\s*\}}"
+    rf"|(?<![A-Za-z])(?:u|y|\\theta)_1\b[^&$\n]*&\s*\\cdots")
 # The notation chapter's table: word indices are "integers in 0..|V|-1".
 ZERO_BASED = re.compile(rf"0\s*{DOTS}\s*,?\s*{SIZE}\s*-\s*1")
 
@@ -82,6 +86,19 @@ def test_a_range_of_words_from_1_is_caught():
     assert word_ranges_from_1(r"words $1, \dots, \lvert V\rvert$")
     assert not word_ranges_from_1(r"the columns $u_0, \dots, u_{|V|-1}$ and negatives $w_1, \dots, w_K$")
     assert not word_ranges_from_1("the seed writes `u_1, \\dots, u_{|V|}`")          # quoted code
+    assert word_ranges_from_1(r"$\begin{bmatrix} \hat y_1 v_c & \cdots & \hat y_{|V|-1} v_c \end{bmatrix}$")
+    assert word_ranges_from_1(r"$\frac{\partial J}{\partial u_{|V|}}$")
+    assert not word_ranges_from_1(r"$\begin{bmatrix} \hat y_0 v_c & \cdots & \hat y_{|V|-1} v_c \end{bmatrix}$")
+    assert not word_ranges_from_1(r"$U \in \mathbb{R}^{d \times |V|}, \sum_{k=1}^{K} u_{w_k}$")
+
+
+@pytest.mark.slow      # builds every derivation in every world (seconds)
+def test_no_derivation_numbers_words_from_1():
+    """The displayed chains of every derivation keep the notation chapter's 0..|V|-1."""
+    from derivations.symbolic.parts import all_derivations
+    found = [(label, tex) for label, d in all_derivations().items() for tex in d.chain()
+             if WORD_RANGE.search(tex)]
+    assert not found, f"word indices outside 0..|V|-1: {found}"
 
 
 # -- stray outputs ----------------------------------------------------------------------------
