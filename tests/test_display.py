@@ -137,3 +137,87 @@ def test_a_stand_in_is_differentiated_only_in_its_own_loss():
         assert not isinstance(value, str) and w2v_display.same(value, want)[0], loss
     value = w2v_display.read_value(r"\frac{\partial J_{\text{naive-softmax}}}{\partial " + stacked, world)
     assert isinstance(value, str) and "not written in terms of" in value
+
+
+# -- prose: every equality on every page is a claim read back, context marked in the source, or a setting --
+
+SETTINGS = [r"K = 3", r"x = 0", r"w_1 = w_3 = 1", r"(w_1, w_2, w_3) = (2, 1, 2)", r"w_1, w_2, w_3 = 1, 3, 1",
+            r"\lvert V\rvert = 1000", r"\hat y = y", r"v_c = e_3", r"\sigma = 1/2", r"x = -t", r"c = w_t"]
+NOT_SETTINGS = [r"u_x = \alpha u_y", r"x = ab", r"K + 1 = 6", r"\theta_w = u_w^\top v_c", r"y = e^{-x}",
+                r"f(x) = 0", r"\hat y = \operatorname{softmax}(U^\top v_c)", r"= \hat y - y"]
+
+
+@pytest.mark.parametrize("math", SETTINGS)
+def test_a_setting_is_bare_names_and_literals(math):
+    assert w2v_display.is_setting(math)
+
+
+@pytest.mark.parametrize("math", NOT_SETTINGS)
+def test_an_operation_makes_it_a_claim_not_a_setting(math):
+    assert not w2v_display.is_setting(math)
+
+
+def test_the_kinds_of_equality_a_page_states():
+    markdown = ("So $\\hat y = P(O = \\cdot \\mid C = c)$ is a claim the reader cannot read, while\n"
+                '<span class="w2v-definition">$J = -\\log \\hat y_o$</span> is marked, $K = 3$ a setting,\n'
+                "$P(O = w \\mid C = c)$ no equality at all, `delta` holds no $\\hat y$, and a claim may run\n"
+                "over a line break: $U\\hat y =\n\\sum_w \\hat y_w u_w$.\n\n"
+                "```{math}\n:class: w2v-not-this\n\\frac{\\partial J}{\\partial v_c} = U \\hat y\n```\n\n"
+                '<span class="w2v-case">$U\\hat y = 0 = u_o$</span>')
+    assert w2v_display.prose_equalities(markdown) == [
+        ("context", r"\frac{\partial J}{\partial v_c} = U \hat y"),
+        ("context", r"J = -\log \hat y_o"),
+        ("context", r"U\hat y = 0 = u_o"),
+        ("claim", r"\hat y = P(O = \cdot \mid C = c)"),
+        ("setting", "K = 3"),
+        ("claim", r"U\hat y = \sum_w \hat y_w u_w"),
+    ]
+
+
+def _page(tmp_path, name, markdown):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(markdown)]
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow   # builds the chapter's derivations to find its worlds: seconds
+@pytest.mark.parametrize("markdown, statuses", [
+    (r"The expected vector is $U\hat y = \sum_w \hat y_w u_w$.", {"equal"}),
+    (r"The expected vector is $U\hat y = \sum_w y_w u_w$.", {"differs"}),             # one mark dropped
+    (r"where $\hat y = \operatorname{softmax}(U^\top v_c)$.", {"unlisted"}),           # a definition, unmarked
+    ('where <span class="w2v-definition">$\\hat y = \\operatorname{softmax}(U^\\top v_c)$</span>.', set()),
+    (r"`delta` $= \hat y - y$", {"unlisted"}),                                          # half an equality
+    (r"with $\eta = 0.1$", set()),                                                      # a setting
+    (r"both: $J = -\log \hat y_o = -u_o^\top v_c + \log \sum_x \exp(u_x^\top v_c)$", {"equal"}),
+    (r"both: $J = -\log \hat y_o = u_o^\top v_c + \log \sum_x \exp(u_x^\top v_c)$", {"differs"}),
+])
+def test_a_claim_in_prose_is_read_and_anything_unread_must_be_marked(tmp_path, markdown, statuses):
+    findings = w2v_display.check_chapter(_page(tmp_path, "b_grad_v_c", markdown))
+    assert {f.status for f in findings} == statuses, findings
+
+
+@pytest.mark.slow   # builds the derivations of each context once: seconds
+def test_a_page_with_two_contexts_reads_a_claim_in_the_one_it_belongs_to(tmp_path):
+    """The explorers page holds naive softmax, negative sampling and the sigmoid: each claim is read in its
+    own context's worlds, and a wrong one still differs."""
+    ok = (r"$\partial J/\partial v_c = U(\hat y - y)$ and $1 - \sigma(z) = \sigma(-z)$ and "
+          r"$\partial J/\partial v_c = -\sigma(-u_o^\top v_c)\,u_o + \sum_{k=1}^{K} \sigma(u_{w_k}^\top v_c)\,u_{w_k}$")
+    assert {f.status for f in w2v_display.check_chapter(_page(tmp_path, "explorers", ok))} == {"equal"}
+    wrong = r"$1 - \sigma(z) = \sigma(z)$"
+    assert "differs" in {f.status for f in w2v_display.check_chapter(_page(tmp_path, "explorers", wrong))}
+
+
+def test_a_claim_on_a_page_without_worlds_fails_and_a_setting_does_not(tmp_path):
+    assert {f.status for f in w2v_display.check_chapter(_page(tmp_path, "training", r"$K + 1 = 6$"))} == {"unlisted"}
+    assert w2v_display.check_chapter(_page(tmp_path, "training", r"$K = 5$")) == []
+
+
+def test_every_page_of_the_book_is_read():
+    """The prose check covers every page of the book (each ``_toc.yml`` file), not a list of chapters."""
+    import re
+    toc = (w2v_display.ROOT / "_toc.yml").read_text()
+    files = {f.split("/")[-1] for f in re.findall(r"^\s*(?:-\s*file|root):\s*(\S+)", toc, flags=re.M)}
+    assert files and files <= {p.with_suffix("").name for p in w2v_display.pages()}

@@ -62,6 +62,9 @@ PAGE_FACTS = """async () => {
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     icons: Array.from(document.querySelectorAll('link[rel~="icon"]')).map(l => l.href),
     resources: performance.getEntriesByType('resource').map(e => e.name),
+    context: Array.from(article.querySelectorAll('.w2v-definition, .w2v-not-this, .w2v-case')).map(e => ({
+      cls: e.className, tag: e.tagName, hasMath: !!e.querySelector('mjx-container svg'),
+      label: getComputedStyle(e, e.tagName === 'DIV' ? '::before' : '::after').content})),
   };
 }"""
 
@@ -147,6 +150,31 @@ def test_every_math_block_rendered(crawl):
         if raw:
             problems.append((rel, f"raw TeX in the visible text: {raw}"))
     assert n_math > 0, "no math found on any page: the check would pass vacuously"
+    assert not problems, _report(problems)
+
+
+LABELS = {"w2v-definition": '"definition"', "w2v-not-this": '"not this"', "w2v-case": '"case"'}
+
+
+def test_every_context_formula_is_labelled_on_the_page(crawl):
+    """Each formula the source marks as context (book/_ext/w2v_display.py does not read it) is on its
+    page with its math typeset and its label ("definition", "not this", "case") shown beside it."""
+    import w2v_display
+    marked = {}
+    for page, kind, _ in w2v_display.prose_inventory():
+        marked[page] = marked.get(page, 0) + (kind == "context")
+    problems = []
+    for rel, (_, facts, *_) in crawl.items():
+        shown = facts["context"]
+        page = Path(rel).with_suffix(".ipynb").name
+        page = page if page in marked else Path(rel).with_suffix(".md").name
+        if len(shown) < marked.get(page, 0):
+            problems.append((rel, f"{marked[page]} context formulas in the source, {len(shown)} on the page"))
+        for e in shown:
+            cls = next((c for c in LABELS if c in e["cls"].split()), None)
+            if not e["hasMath"] or e["label"] != LABELS[cls]:
+                problems.append((rel, f"{e['tag']}.{cls}: math typeset {e['hasMath']}, label {e['label']}"))
+    assert sum(marked.values()) > 0 and sum(len(f["context"]) for _, f, *_ in crawl.values()) > 0
     assert not problems, _report(problems)
 
 

@@ -1,4 +1,4 @@
-"""Display = checked: every formula the book shows as derived is read back and compared.
+r"""Display = checked: every formula the book shows as derived is read back and compared.
 
 A :class:`~derivations.symbolic.engine.Step` holds the LaTeX the reader sees and the
 SymPy value the engine checks. Nothing in the engine ties the two together, so this
@@ -9,15 +9,23 @@ the value it reads with the step's SymPy value (:func:`derivations.symbolic.equa
 A display that reads as something else is a :class:`Finding` with status ``differs``,
 and the build fails naming the chapter, the derivation, the step and the formula.
 
-Results restated in a chapter's prose (a display ``$$ ... $$``, or an inline equality
-whose left side is a derivative) are read the same way: every member of the equality
-that the reader can read must equal the others (and the checked derivation's value,
-when the chain is one of a derivation's).
+Every other equality on every page of the book (a display ``$$ ... $$`` or an inline
+``$a = b$``, in a chapter's markdown or a ``.md`` page) is one of three things:
 
-Equations shown only as *context* (the handout's definitions, a deliberately wrong
-formula with its counterexample) are written as a ``{math}`` directive with
-``:class: w2v-definition`` or ``:class: w2v-not-this``; they are styled as such
-(``_static/custom.css``) and not read.
+* a **claim**, read the same way: every member the reader can read must equal the
+  others, in every world of the page's derivations (a derivative, ``\hat y =
+  \operatorname{softmax}(U^\top v_c)``, ``U\hat y = \sum_w \hat y_w u_w``); fewer than two
+  readable members, or a page without worlds, fails the build;
+* **context**, marked in the source and labelled on the page (``_static/custom.css``):
+  a display as a ``{math}`` directive with ``:class: w2v-definition`` or
+  ``:class: w2v-not-this`` (or ``w2v-case``), an inline formula as ``<span class="w2v-definition">$...$</span>``
+  (``w2v-not-this``, ``w2v-case``): the handout's definitions in words the reader has no value
+  for (``\hat y = P(O = \cdot \mid C = c)``), a deliberately wrong formula, an equality that
+  holds only in the case the text supposes (``U\hat y = 0 = u_o`` for one example's vectors);
+* a **setting**: every member is a bare name or a literal (``K = 3``, ``x = 0``,
+  ``(w_1, w_2, w_3) = (2, 1, 2)``, ``\hat y = y``). It chooses a value or names a case and
+  states no derived result (there is no operation in it to get wrong), so it is listed,
+  not read.
 
 A formula the reader cannot read yet is a finding with status ``unread`` (its
 notation is listed): it is checked only as a SymPy value, and ``tests/test_display.py``
@@ -38,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = {"a": "naive", "b": "naive", "c": "naive", "d": "naive", "e": "scalar", "f": "scalar",
            "g": "neg", "h": "neg", "i": "skipgram", "L": "scores"}
 KINDS = {"w": "word", "s": "position", "j": "offset"}
-CONTEXT_CLASSES = ("w2v-definition", "w2v-not-this")
+CONTEXT_CLASSES = ("w2v-definition", "w2v-not-this", "w2v-case")
 # Displayed formulas the reader cannot read yet, by a hash of their exact LaTeX (the LaTeX itself is
 # solution text, which must not leave the solution blocks): each is checked only as the SymPy value
 # its step holds. Any other unreadable formula fails the build (an edit that makes a formula
@@ -47,11 +55,16 @@ CONTEXT_CLASSES = ("w2v-definition", "w2v-not-this")
 # (it is empty: every displayed formula is read, and tests/test_display.py keeps it so).
 NOT_YET_READ = frozenset()
 
+# The pages whose prose is read: every page of the book. Their worlds: those of the derivations
+# whose letters are given (a page may use two contexts, e.g. the explorers: naive softmax and
+# negative sampling). A page without letters has no worlds: only context and settings may appear on it.
+PAGE_LETTERS = {"notation": "a", "a_cross_entropy": "a", "b_grad_v_c": "b", "c_d_grad_U": "c",
+                "e_f_activations": "f", "g_negative_sampling": "g", "h_repeated_negatives": "h",
+                "i_skipgram": "i", "explorers": "bgf", "instructors": "f"}
+
 CHAPTER_OF = {"a": "a_cross_entropy", "b": "b_grad_v_c", "L": "b_grad_v_c", "c": "c_d_grad_U", "d": "c_d_grad_U",
               "e": "e_f_activations", "f": "e_f_activations", "g": "g_negative_sampling",
               "h": "h_repeated_negatives", "i": "i_skipgram"}
-CHAPTERS = ("notation", "a_cross_entropy", "b_grad_v_c", "c_d_grad_U", "e_f_activations",
-            "g_negative_sampling", "h_repeated_negatives", "i_skipgram")
 
 
 @dataclass
@@ -188,16 +201,27 @@ def read_back(derivation):
 # ---------------------------------------------------------------------------- prose
 
 DISPLAY = re.compile(r"\$\$(.+?)\$\$|^[`:]{3,}\s*\{math\}[^\n]*\n(.+?)^[`:]{3,}", re.S | re.M)
-INLINE = re.compile(r"(?<![$\\])\$([^$\n]+?)\$(?!\$)")
+# Inline math may run over one line break (a paragraph's lines), never over a blank line.
+INLINE = re.compile(r"(?<![$\\])\$((?:[^$\n]|\n(?![ \t]*\n))+?)\$(?!\$)")
+# Inline context: the formula wrapped in a span of a context class (Jupyter shows the math too).
+MARKED = re.compile(r'<span class="(' + "|".join(CONTEXT_CLASSES) + r')">\s*\$([^$]+?)\$\s*</span>')
+CODE = re.compile(r"`[^`\n]*`")
 OPTION = re.compile(r"^:(\w+):\s*(.*)$", re.M)
+# A setting's members: bare names (a letter or a command, one subscript level, a hat) and literals.
+_NAME = (r"-?(?:\\hat\s*)?(?:[A-Za-z]|\\[A-Za-z]+|\{[A-Za-z]\})(?:_(?:[A-Za-z0-9]|\{[A-Za-z0-9_{}]+\}))?"
+         r"|\\lvert\s*V\s*\\rvert|\|V\|")
+_LITERAL = r"-?\d+(?:\.\d+)?(?:/\d+)?|10\^\{-?\d+\}"
+_ITEM = re.compile(rf"(?:{_NAME}|{_LITERAL})")
+_SPACING = re.compile(r"\\[,;:!]|\\ ")
 
 
 def _members(math):
-    """``=``-separated members at brace depth 0 (``\\neq``, ``\\le`` and ``:=`` are not ``=``)."""
+    """``=``-separated members outside braces and parentheses (``\\neq``, ``\\le`` and ``:=`` are not
+    ``=``; nor is the ``=`` of ``P(O = o \\mid C = c)``)."""
     out, depth, current = [], 0, ""
     for i, ch in enumerate(math):
-        depth += ch == "{"
-        depth -= ch == "}"
+        depth += ch in "{("
+        depth -= ch in "})"
         if ch == "=" and depth == 0 and not math[:i].endswith((":", "<", ">", "!", "\\")):
             out.append(current.strip())
             current = ""
@@ -207,30 +231,42 @@ def _members(math):
     return [m.rstrip(".,; ").strip() for m in out]
 
 
+def is_setting(math):
+    """Is every member of the equality a bare name, a literal, or a list of them (``K = 3``,
+    ``w_1 = w_3 = 1``, ``(w_1, w_2) = (2, 1)``)? Then it chooses values and states no result."""
+    for member in _members(math):
+        member = _SPACING.sub("", member).strip()
+        if member.startswith("(") and member.endswith(")"):
+            member = member[1:-1]
+        if not member or not all(_ITEM.fullmatch(item.strip()) for item in member.split(",")):
+            return False
+    return True
+
+
 def prose_equalities(markdown):
-    """``(kind, math)`` for each equality a markdown cell states: ``display`` or ``inline`` (a derivative's),
-    and ``context`` for a ``{math}`` directive marked as a definition or a wrong formula."""
+    """``(kind, math)`` for each equality a page's markdown states, displayed or inline. ``kind`` is
+    ``context`` (marked as a definition or a wrong formula), ``setting`` (:func:`is_setting`) or
+    ``claim`` (read and compared by :func:`check_equality`)."""
     found = []
     for m in DISPLAY.finditer(markdown):
         body = m.group(1) or m.group(2)
         options = dict(OPTION.findall(body))
-        body = OPTION.sub("", body)
-        kind = "context" if any(c in options.get("class", "") for c in CONTEXT_CLASSES) else "display"
+        body = OPTION.sub("", body).strip()
         if len(_members(body)) >= 2:
-            found.append((kind, body.strip()))
-    rest = DISPLAY.sub("", markdown)
-    for m in INLINE.finditer(rest):
-        math = m.group(1)
-        members = _members(math)
-        if len(members) >= 2 and re.search(r"\\partial|\\frac\{d\}|'\(", members[0]):
-            found.append(("inline", math))
+            marked = any(c in options.get("class", "") for c in CONTEXT_CLASSES)
+            found.append(("context" if marked else "setting" if is_setting(body) else "claim", body))
+    rest = CODE.sub("", DISPLAY.sub("", markdown))
+    found += [("context", m.group(2)) for m in MARKED.finditer(rest) if len(_members(m.group(2))) >= 2]
+    for m in INLINE.finditer(MARKED.sub("", rest)):
+        math = " ".join(m.group(1).split())
+        if len(_members(math)) >= 2:
+            found.append(("setting" if is_setting(math) else "claim", math))
     return found
 
 
-def check_equality(math, worlds, where):
-    """Read every member of ``math`` in each of ``worlds``; readable members must all be equal."""
-    findings = []
-    members = [m for m in _members(math) if m]
+def _read_in(worlds, members):
+    """Per world: ``(name, [(member, value)])`` for the members the reader can read there."""
+    out = []
     for world_name, world in worlds:
         values = []
         for member in members:
@@ -239,10 +275,27 @@ def check_equality(math, worlds, where):
                 value = read_value(member, world, ("w", tuple(range(world.V))))
             if not isinstance(value, str):
                 values.append((member, value))
+        out.append((world_name, values))
+    return out
+
+
+def check_equality(math, worlds, where):
+    """Read every member of ``math`` in each of ``worlds``; readable members must all be equal,
+    and at least two must be readable (else the claim is ``unlisted``: nothing was checked)."""
+    findings = []
+    members = _members(math)
+    if not all(members):
+        return [Finding(where, math, "unlisted", "an equality with an empty side (write the whole equality,"
+                                                 " or mark it as context)")]
+    if not worlds:
+        return [Finding(where, math, "unlisted", "a claim on a page without the derivations' worlds: "
+                                                 "mark it as context (w2v-definition) if it is not a result")]
+    for world_name, values in _read_in(worlds, members):
         if len(values) < 2:
             status = "unread" if key(math) in NOT_YET_READ else "unlisted"
             findings.append(Finding(f"{where} in {world_name}", math, status,
-                                    f"{len(members) - len(values)} of {len(members)} members unreadable"))
+                                    f"{len(members) - len(values)} of {len(members)} members unreadable "
+                                    "(mark it as context if it is a definition the reader has no value for)"))
             continue
         first_tex, first = values[0]
         for tex, value in values[1:]:
@@ -256,44 +309,77 @@ def check_equality(math, worlds, where):
     return findings
 
 
-def chapter_worlds(chapter):
-    """The reader's worlds a chapter's prose is read in: the worlds of its derivations' context."""
-    letters = {"a_cross_entropy": "a", "b_grad_v_c": "b", "c_d_grad_U": "c", "e_f_activations": "f",
-               "g_negative_sampling": "g", "h_repeated_negatives": "h", "i_skipgram": "i"}
-    letter = letters.get(chapter)
-    if letter is None:
-        return []
+def check_claim(math, groups, where):
+    """:func:`check_equality` in each group of worlds (a page's contexts): a claim holds if it is read
+    and equal in every world of one group; otherwise the findings of the first group that read it."""
+    if not groups:
+        return check_equality(math, [], where)
+    tried = [check_equality(math, worlds, where) for worlds in groups]
+    for findings in tried:
+        if {f.status for f in findings} == {"equal"}:
+            return findings
+    return next((f for f in tried if any(x.status == "differs" for x in f)), tried[0])
+
+
+def _worlds_of(letter):
     d = next(d for label, d in derivations().items() if label.startswith(letter))
     return [(x.sizes.name if x.sizes is not None and x.sizes.name else "its world", reader_world(x))
             for x in d.instances()]
 
 
-def check_chapter(path):
-    """Findings for every equality stated in the markdown of the notebook at ``path``."""
+def page_world_groups(page):
+    """The groups of the reader's worlds a page's prose is read in: one per derivation context of
+    :data:`PAGE_LETTERS` (none for a page that has no derivations)."""
+    return [_worlds_of(letter) for letter in PAGE_LETTERS.get(page, "")]
+
+
+def chapter_worlds(chapter):
+    """The worlds of a chapter's own derivations (its first context)."""
+    groups = page_world_groups(chapter)
+    return groups[0] if groups else []
+
+
+def _markdown_cells(path):
     import nbformat
+    if path.suffix == ".md":
+        return [(None, path.read_text(encoding="utf-8"))]
+    return [(n, c.source) for n, c in enumerate(nbformat.read(path, as_version=4).cells)
+            if c.cell_type == "markdown"]
+
+
+def check_chapter(path):
+    """Findings for every claim stated in the markdown of the page at ``path`` (a notebook or ``.md``)."""
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    worlds = chapter_worlds(path.stem)
+    groups = page_world_groups(path.stem)
     findings = []
-    for n, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown":
-            continue
-        for kind, math in prose_equalities(cell.source):
-            if kind == "context" or not worlds:
-                continue
-            findings += check_equality(math, worlds, f"{path.name}, cell {n}")
+    for n, source in _markdown_cells(path):
+        where = path.name if n is None else f"{path.name}, cell {n}"
+        for kind, math in prose_equalities(source):
+            if kind == "claim":
+                findings += check_claim(math, groups, where)
     return findings
+
+
+def pages():
+    """Every page of the book: its chapters and its ``.md`` pages."""
+    return sorted(p for p in (ROOT / "book").iterdir() if p.suffix in (".ipynb", ".md"))
+
+
+def prose_inventory():
+    """``(page, kind, math)`` for every equality on every page: what is read, marked or a setting."""
+    return [(p.name, kind, math) for p in pages() for _, source in _markdown_cells(p)
+            for kind, math in prose_equalities(source)]
 
 
 # ------------------------------------------------------------------------------ all
 
-def check_book(chapters=CHAPTERS):
-    """Every finding of every derivation and every chapter's prose."""
+def check_book():
+    """Every finding of every derivation and of every page's prose."""
     findings = []
     for d in derivations().values():
         findings += read_back(d)
-    for name in chapters:
-        findings += check_chapter(ROOT / "book" / f"{name}.ipynb")
+    for path in pages():
+        findings += check_chapter(path)
     return findings
 
 
@@ -301,9 +387,6 @@ def failures(findings):
     """The findings that fail the build: a formula that reads as another value, or one that
     cannot be read and is not on :data:`NOT_YET_READ` (an edit made it unreadable)."""
     return [f for f in findings if f.status in ("differs", "unlisted")]
-
-
-
 
 
 class DisplayMismatch(AssertionError):
@@ -324,7 +407,7 @@ def _fingerprint():
     sources = sorted((ROOT / "derivations" / "symbolic").rglob("*.py"))
     sources += sorted((ROOT / "derivations" / "coursework" / "answers").rglob("*.py"))
     sources += [ROOT / "derivations" / "coursework" / "verdicts.py", Path(__file__)]
-    sources += [ROOT / "book" / f"{name}.ipynb" for name in CHAPTERS]
+    sources += pages()
     for p in sources:
         if p.exists():
             h.update(p.name.encode() + p.read_bytes())
@@ -353,9 +436,11 @@ def check_at_build(app):
     except DisplayMismatch as error:
         raise ExtensionError(str(error)) from None
     counts = {s: sum(f.status == s for f in findings) for s in ("equal", "unread")}
+    kinds = [kind for _, kind, _ in prose_inventory()]
     stamp.write_text(key)
     print(f"w2v_display: {counts['equal']} displayed formulas read back and equal; "
-          f"{counts['unread']} not yet readable")
+          f"{counts['unread']} not yet readable; in the prose, {kinds.count('context')} marked as context "
+          f"and {kinds.count('setting')} settings")
 
 
 def setup(app):
@@ -371,6 +456,10 @@ if __name__ == "__main__":      # python book/_ext/w2v_display.py: the report
         if f.status != "equal":
             print(f)
     print(json.dumps({s: sum(f.status == s for f in result) for s in ("equal", "differs", "unread", "unlisted")}))
+    if "--prose" in sys.argv:       # what is not read, and why: context and settings, page by page
+        for page, kind, math in prose_inventory():
+            if kind != "claim":
+                print(f"{page:30s} {kind:8s} {math}")
     if "--list" in sys.argv:
         print("NOT_YET_READ = frozenset({")
         seen = {}
