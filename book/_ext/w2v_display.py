@@ -167,8 +167,14 @@ def same(value, expr):
     from derivations.symbolic.equality import compare_values
     if value == 0 and isinstance(expr, sp.MatrixBase) and expr.is_zero_matrix:
         return True, ""
+    from derivations.symbolic.engine import shrink
     comparison = compare_values(value, expr)
-    return comparison.equal, "" if comparison.equal else str(comparison.counterexample)
+    if comparison.equal:
+        return True, ""
+    cex = comparison.counterexample
+    if cex is not None and cex.point is not None:
+        cex = shrink(value, expr, cex)          # the fewest non-zero numbers that still show it
+    return False, str(cex)
 
 
 # ------------------------------------------------------------------------ derivations
