@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from w2v_answer_box import import_target  # book/_ext, on the path through conftest.py: one resolution of relative imports
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "derivations"
 CORE = "derivations.core"
@@ -51,12 +53,7 @@ def imported_names(name, path):
             for alias in node.names:
                 yield alias.name, node.lineno
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module
+            module = import_target(node, package)
             submodules = [f"{module}.{a.name}" for a in node.names if f"{module}.{a.name}" in MODULES]
             yield from ((m, node.lineno) for m in submodules)
             if len(submodules) < len(node.names):      # some names are attributes of `module` itself

@@ -156,6 +156,16 @@ def _module_file(name):
     return file if file.exists() else None
 
 
+def import_target(node, package):
+    """The absolute name of the module an ``ast.ImportFrom`` in ``package`` imports from
+    (``from ..core import x`` in ``derivations.coursework`` is ``derivations.core``)."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(name, file):
     """Names of the ``derivations`` modules ``file`` (module ``name``) imports, anywhere in it."""
     package = name if file.name == "__init__.py" else name.rsplit(".", 1)[0]
@@ -164,12 +174,7 @@ def _imports(name, file):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - (node.level - 1)]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
+            module = import_target(node, package)
             found.add(module)
             found.update(f"{module}.{a.name}" for a in node.names)
     return {m for m in found if m.split(".")[0] in ("derivations", "numpy")}
