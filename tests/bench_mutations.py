@@ -1,7 +1,8 @@
 """Benchmark of the checker's mutation test: mutants generated, rejected, proven equal; time.
 
-Two runs: every slip on every step of every derivation (the engine), and the same slips made in
-each written part's typed final answer (the written-answer checker; :func:`final_answers`).
+Three runs: every slip on every step of every derivation (the engine), the same slips made in
+each written part's typed final answer (the written-answer checker; :func:`final_answers`), and in
+each member of each claim the chapters' prose states (the build's display check; :func:`prose`).
 
 ``run()`` is imported by ``tests/bench.py`` (``make bench``); see :mod:`derivations.symbolic.mutations`.
 """
@@ -28,7 +29,7 @@ def run():
         ("mutants proven equal (listed above)", summary.count("proven equal"), "", ""),
         ("mutants that survived", summary.count("survived"), "", "<= 0"),
         ("full mutation run (mutate + judge; derivations built once)", elapsed, "s", "< 300"),
-    ] + final_answers()
+    ] + final_answers() + prose()
 
 
 def final_answers():
@@ -55,6 +56,28 @@ def final_answers():
         (f"  known slips whose verdict names the slip ({named}/{len(known)})", 100.0 * named / max(1, len(known)),
          "%", ">= 100"),
         ("  final-answer mutation run", summary.seconds, "s", "< 300"),
+    ]
+
+
+def prose():
+    """Rows for the same slips made in each member of each equality the prose claims, judged as the build
+    judges the page (``book/_ext/w2v_display.py``)."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+    import w2v_display
+    summary = w2v_display.mutate_prose()
+    for m in summary.mutants:
+        if m.outcome not in ("rejected", "unreadable"):
+            print(f"  {m}")
+    claims = sum(kind == "claim" for _, kind, _ in w2v_display.prose_inventory())
+    return [
+        (f"prose mutants generated ({len(summary.kinds())} kinds, {claims} claims)", len(summary.mutants), "", ""),
+        ("  rejected by the build's display check", summary.count("rejected"), "", ""),
+        ("  unreadable (the build fails: a member it cannot read)", summary.count("unreadable"), "", ""),
+        ("  proven equal (listed above)", summary.count("proven equal"), "", ""),
+        ("  survived", summary.count("survived"), "", "<= 0"),
+        ("  prose mutation run", summary.seconds, "s", "< 300"),
     ]
 
 

@@ -199,6 +199,8 @@ def _page(tmp_path, name, markdown):
     (r"with $\eta = 0.1$", set()),                                                      # a setting
     (r"both: $J = -\log \hat y_o = -u_o^\top v_c + \log \sum_x \exp(u_x^\top v_c)$", {"equal"}),
     (r"both: $J = -\log \hat y_o = u_o^\top v_c + \log \sum_x \exp(u_x^\top v_c)$", {"differs"}),
+    # Only a bare name (J) may stay unread: a signed one would hide a slip.
+    (r"both: $-J = -\log \hat y_o = -u_o^\top v_c + \log \sum_x \exp(u_x^\top v_c)$", {"unlisted"}),
 ])
 def test_a_claim_in_prose_is_read_and_anything_unread_must_be_marked(tmp_path, markdown, statuses):
     findings = w2v_display.check_chapter(_page(tmp_path, "b_grad_v_c", markdown))
@@ -227,3 +229,30 @@ def test_every_page_of_the_book_is_read():
     toc = (w2v_display.ROOT / "_toc.yml").read_text()
     files = {f.split("/")[-1] for f in re.findall(r"^\s*(?:-\s*file|root):\s*(\S+)", toc, flags=re.M)}
     assert files and files <= {p.with_suffix("").name for p in w2v_display.pages()}
+
+
+@pytest.mark.slow   # every slip in every member of every claim of the prose: about 250 mutants, 20-40 s
+def test_every_mutant_of_every_claim_in_the_prose_is_rejected_or_proven_equal():
+    """The mutation catalogue's slips, made in the book's prose claims: the build rejects each one
+    that changes the mathematics (or cannot read it), and the rest are proven equal and listed."""
+    summary = w2v_display.mutate_prose()
+    assert summary.count("survived") == 0, str(summary)
+    assert summary.count("rejected") >= 150, str(summary)
+    kinds = {m.slip for m in summary.mutants if m.outcome == "rejected"}
+    assert {"sign", "term sign", "transpose", "sigma(-x)", "u<->v", "o<->w", "factor", "1e-6", "term dropped"} <= kinds
+    assert all(m.slip == "transpose" for m in summary.mutants if m.outcome == "proven equal"), str(summary)
+
+
+@pytest.mark.slow   # a dozen full comparisons: seconds
+def test_the_quick_rejection_agrees_with_the_build():
+    """A mutant the quick numeric test rejects also fails the build's own check of the claim."""
+    page, math = "b_grad_v_c.ipynb", r"\frac{\partial J}{\partial v_c} = -u_o + U\hat y"
+    from derivations.symbolic import mutations as M
+    groups = w2v_display.page_world_groups("b_grad_v_c")
+    member = w2v_display._members(math)[1]
+    mutants = [t for slip in M.TEXT_SLIPS for t in slip.apply(member)]
+    quick = [t for t in mutants if w2v_display._quick_differs(member, t, groups)]
+    assert len(quick) >= 4
+    for text in quick:
+        statuses = {f.status for f in w2v_display.check_claim(math.replace(member, text), groups, page)}
+        assert statuses & {"differs", "unlisted"}, (text, statuses)

@@ -27,12 +27,17 @@ Every other equality on every page of the book (a display ``$$ ... $$`` or an in
   states no derived result (there is no operation in it to get wrong), so it is listed,
   not read.
 
+:func:`mutate_prose` is the checker's mutation test over the prose: the catalogue's slips
+(:data:`derivations.symbolic.mutations.TEXT_SLIPS`) made in each member of each claim must
+each fail the build or be proven equal (``tests/test_display.py``, ``make bench``).
+
 A formula the reader cannot read yet is a finding with status ``unread`` (its
 notation is listed): it is checked only as a SymPy value, and ``tests/test_display.py``
 keeps the list from growing. This module lives in ``book/_ext`` because it imports both
 :mod:`derivations.symbolic` and :mod:`derivations.coursework` (the package may not:
 the answer reader imports the engine).
 """
+import functools
 import hashlib
 import json
 import re
@@ -218,6 +223,9 @@ _NAME = (r"-?(?:\\hat\s*)?(?:[A-Za-z]|\\[A-Za-z]+|\{[A-Za-z]\})(?:_(?:[A-Za-z0-9
          r"|\\lvert\s*V\s*\\rvert|\|V\|")
 _LITERAL = r"-?\d+(?:\.\d+)?(?:/\d+)?|10\^\{-?\d+\}"
 _ITEM = re.compile(rf"(?:{_NAME}|{_LITERAL})")
+# A member the reader may leave unread in a claim: a bare name, such as the loss ``J`` (the reader of
+# written answers asks for the formula, not its name). Any other unreadable member fails the build.
+_BARE = re.compile(r"(?:\\hat\s*)?(?:[A-Za-z]|\\[A-Za-z]+)(?:_(?:[A-Za-z0-9]|\{[A-Za-z0-9_{}]+\}))?")
 _SPACING = re.compile(r"\\[,;:!]|\\ ")
 
 
@@ -270,18 +278,34 @@ def prose_equalities(markdown):
     return found
 
 
+_READ = {}
+
+
+def read_member(member, world):
+    r"""The value of one member of an equality in ``world`` (columns for a free word index, as in
+    ``u_w``), or an error string. Remembered per world (of :func:`_worlds_of`, built once): a
+    derivative such as ``\frac{\partial J}{\partial v_c}`` is differentiated once, not per claim."""
+    key = (member, id(world))
+    if key not in _READ:
+        value = read_value(member, world)
+        if isinstance(value, str) and "not bound" in value:
+            value = read_value(member, world, ("w", tuple(range(world.V))))
+        _READ[key] = (world, value)         # the world is kept alive, so its id stays its own
+    return _READ[key][1]
+
+
 def _read_in(worlds, members):
-    """Per world: ``(name, [(member, value)])`` for the members the reader can read there."""
+    """Per world: ``(name, [(member, value)], [unreadable members that are not bare names])``."""
     out = []
     for world_name, world in worlds:
-        values = []
+        values, unread = [], []
         for member in members:
-            value = read_value(member, world)
-            if isinstance(value, str) and "not bound" in value:     # a free word index, as in u_w
-                value = read_value(member, world, ("w", tuple(range(world.V))))
+            value = read_member(member, world)
             if not isinstance(value, str):
                 values.append((member, value))
-        out.append((world_name, values))
+            elif not _BARE.fullmatch(member.strip()):
+                unread.append(member)
+        out.append((world_name, values, unread))
     return out
 
 
@@ -296,7 +320,11 @@ def check_equality(math, worlds, where):
     if not worlds:
         return [Finding(where, math, "unlisted", "a claim on a page without the derivations' worlds: "
                                                  "mark it as context (w2v-definition) if it is not a result")]
-    for world_name, values in _read_in(worlds, members):
+    for world_name, values, unread in _read_in(worlds, members):
+        if unread and len(values) >= 2:
+            findings.append(Finding(f"{where} in {world_name}", math, "unlisted",
+                                    f"{unread[0]} cannot be read (only a bare name, such as J, may be left unread)"))
+            continue
         if len(values) < 2:
             status = "unread" if key(math) in NOT_YET_READ else "unlisted"
             findings.append(Finding(f"{where} in {world_name}", math, status,
@@ -327,6 +355,7 @@ def check_claim(math, groups, where):
     return next((f for f in tried if any(x.status == "differs" for x in f)), tried[0])
 
 
+@functools.cache
 def _worlds_of(letter):
     d = next(d for label, d in derivations().items() if label.startswith(letter))
     return [(x.sizes.name if x.sizes is not None and x.sizes.name else "its world", reader_world(x))
@@ -375,6 +404,88 @@ def prose_inventory():
     """``(page, kind, math)`` for every equality on every page: what is read, marked or a setting."""
     return [(p.name, kind, math) for p in pages() for _, source in _markdown_cells(p)
             for kind, math in prose_equalities(source)]
+
+
+def _quick_differs(member, text, groups, points=3, rtol=1e-9):
+    """Does ``text`` read, in a world of ``groups`` where ``member`` reads, as a value of another
+    shape or one that differs from ``member``'s at one of a few random points (float64, far beyond
+    its rounding)? Then the build would reject it; like the engine's mutation judge, this decides
+    a mutant without the symbolic attempt a full comparison makes first."""
+    import numpy as np
+    from derivations.symbolic.equality import compile_entries, shape_comparison
+    rng = np.random.default_rng(0)
+    for worlds in groups:
+        pairs = [(read_member(member, w), read_member(text, w)) for _, w in worlds]
+        if any(isinstance(a, str) or isinstance(b, str) for a, b in pairs):
+            continue
+        for a, b in pairs:
+            if isinstance(a, sp.MatrixBase) != isinstance(b, sp.MatrixBase) or shape_comparison(a, b) is not None:
+                return True
+            entries = lambda x: list(x) if isinstance(x, sp.MatrixBase) else [x]
+            symbols = sorted(set().union(*(e.free_symbols for e in entries(a) + entries(b))), key=lambda x: x.name)
+            f = compile_entries(symbols, [entries(a), entries(b)], "numpy")
+            for _ in range(points):
+                with np.errstate(all="ignore"):
+                    try:
+                        va, vb = (np.asarray(v, dtype=float) for v in f(*rng.uniform(-3, 3, len(symbols))))
+                    except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                        continue
+                if np.isfinite(va).all() and np.isfinite(vb).all() and (
+                        np.abs(va - vb).max() > rtol * max(1.0, np.abs(va).max(), np.abs(vb).max())):
+                    return True
+    return False
+
+
+def mutate_prose(slips=None, claims=None):
+    """The checker's mutation test over the prose: every slip of the catalogue
+    (:data:`derivations.symbolic.mutations.TEXT_SLIPS`) made in each member of each claim of
+    :func:`prose_inventory`, one at a time, and judged by :func:`check_claim` as the build judges it.
+
+    Outcomes (a :class:`~derivations.symbolic.mutations.Summary`): ``rejected`` (the mutant reads
+    as a different value: the build fails), ``unreadable`` (the slip made text the reader cannot
+    read: the build fails too, listed apart), ``proven equal`` (the mutated member is symbolically
+    the member it replaced in every world) or ``survived``. ``claims`` limits the run to
+    ``[(page, math)]``.
+    """
+    import time
+    from derivations.symbolic import mutations as M
+    from derivations.symbolic.equality import as_sympy, prove_equal
+    start, out = time.perf_counter(), M.Summary()
+    todo = claims if claims is not None else [(page, math) for page, kind, math in prose_inventory()
+                                              if kind == "claim"]
+    for page, math in todo:
+        groups = page_world_groups(Path(page).stem)
+        members = _members(math)
+        # The worlds the claim holds in (a page may have several contexts): the quick test uses those only.
+        own = [g for g in groups if {f.status for f in check_claim(math, [g], page)} == {"equal"}][:1]
+        for i, member in enumerate(members):
+            seen = {member}
+            for slip in slips or M.TEXT_SLIPS:
+                for text in slip.apply(member):
+                    if text in seen:
+                        continue
+                    seen.add(text)
+                    mutant = " = ".join(members[:i] + [text] + members[i + 1:])
+                    m = M.Mutant(page, 0, slip.name, place=f"member {i + 1} of {math}")
+                    m.worlds_rejecting = (mutant,)
+                    if _quick_differs(member, text, own):
+                        m.outcome = "rejected"
+                        out.mutants.append(m)
+                        continue
+                    statuses = {f.status for f in check_claim(mutant, groups, page)}
+                    if "differs" in statuses:
+                        m.outcome = "rejected"
+                    elif statuses != {"equal"}:
+                        m.outcome = "unreadable"
+                    else:
+                        worlds = next(g for g in groups if {f.status for f in check_claim(mutant, [g], page)} == {"equal"})
+                        pairs = [(read_member(member, w), read_member(text, w)) for _, w in worlds]
+                        m.outcome = "proven equal" if all(
+                            not isinstance(a, str) and not isinstance(b, str)
+                            and prove_equal(as_sympy("value", a), as_sympy("value", b)) for a, b in pairs) else "survived"
+                    out.mutants.append(m)
+    out.seconds = time.perf_counter() - start
+    return out
 
 
 # ------------------------------------------------------------------------------ all

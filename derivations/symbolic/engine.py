@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .equality import (MAX_OPS, Counterexample, Sampler, as_sympy, equivalent,
+from .equality import (MAX_OPS, Counterexample, Sampler, as_sympy, compile_entries, equivalent,
                        equivalent_up_to_transpose, numeric_comparison, prove_equal, shape_of,
                        shape_comparison, Comparison)
 from .symbols import SIZES, WORLDS, Sizes, grad, naive_softmax_symbols, neg_sampling_symbols, sigmoid
@@ -373,7 +373,7 @@ def shrink(a, b, cex, tries=(0, 1, -1, 2, -2, 3, -3)):
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
     entries = lambda x: list(x) if isinstance(x, sp.MatrixBase) else [x]
     try:
-        f = sp.lambdify(symbols, [entries(a), entries(b)], modules="numpy")
+        f = compile_entries(symbols, [entries(a), entries(b)], "numpy")
     except Exception:          # noqa: BLE001 -- shrinking is a courtesy; the original stands
         return cex
     shape = shape_of(a)

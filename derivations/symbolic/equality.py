@@ -168,6 +168,18 @@ def prove_equal(a, b, max_ops=MAX_OPS):
     return prove_zero(a - b, max_ops)
 
 
+def compile_entries(symbols, entries, module):
+    """``sympy.lambdify(symbols, entries, modules=module)``, without re-evaluating the expressions.
+
+    The symbols' names (``U[0,0]``) are not Python identifiers, so ``lambdify`` swaps each for a
+    dummy and rebuilds the whole expression; evaluated, that rebuild asks SymPy's assumptions about
+    every ``exp`` and ``log`` again, which is most of a comparison's time. Unevaluated, the same
+    tree is rebuilt node for node, and the generated code computes the same numbers.
+    """
+    with sp.evaluate(False):
+        return sp.lambdify(symbols, entries, modules=module)
+
+
 class Sampler:
     """Seeded random values for a fixed set of symbols, and fast evaluation there.
 
@@ -233,7 +245,7 @@ class Sampler:
     def evaluate(self, x):
         rows, cols = shape_of(x) or (1, 1)
         entries = self._entries(x)
-        f = sp.lambdify(self.symbols, entries, modules="numpy")
+        f = compile_entries(self.symbols, entries, "numpy")
         with np.errstate(all="ignore"):
             out = f(*self.values)
         cols_ = []
@@ -250,7 +262,7 @@ class Sampler:
         import mpmath
         key = id(x)
         if key not in self._precise:
-            self._precise[key] = (x, sp.lambdify(self.symbols, self._entries(x), modules="mpmath"))
+            self._precise[key] = (x, compile_entries(self.symbols, self._entries(x), "mpmath"))
         f = self._precise[key][1]
         with mpmath.workdps(PRECISE_DIGITS):
             try:

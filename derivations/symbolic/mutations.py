@@ -49,9 +49,10 @@ class Mutant:
     outcome: str = ""           # "rejected", "proven equal" or "survived"
     worlds_rejecting: tuple = ()
     detail: str = ""
+    place: str = ""             # where the slip was made, when not a step or a final answer
 
     def __str__(self):
-        where = f"step {self.step}" if self.step else "final answer"
+        where = self.place or (f"step {self.step}" if self.step else "final answer")
         return f"({self.label}) {where}, {self.slip}: {self.outcome}" + (f" ({self.detail})" if self.detail else "")
 
 
