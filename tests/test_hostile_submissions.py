@@ -341,6 +341,9 @@ def hostile(tmp_path_factory):
     try:
         _check_isolation(tmp, listener.port)
         honest = notebook(folder / "honest.ipynb", HONEST_NAIVE, [GOOD_NAIVE_BATCH, HONEST_ANSWER])
+        # The same honest work queued right behind the killer, so that its workers run while the killer
+        # kills, however slowly a loaded machine starts the sandboxes queued before it.
+        beside = notebook(folder / "honest_beside_killer.ipynb", HONEST_NAIVE, [GOOD_NAIVE_BATCH, HONEST_ANSWER])
         honest_bytes = honest.read_bytes()
         alone = grade.grade([honest], jobs=2)
         csv_path = out / "grades.csv"
@@ -360,8 +363,9 @@ def hostile(tmp_path_factory):
         with open(folder / "oversize.ipynb", "wb") as f:      # a 6 MB notebook, mostly one string
             f.write(b'{"cells": [], "metadata": {"junk": "' + b"x" * (6 << 20) + b'"}}')
         paths["oversize"] = folder / "oversize.ipynb"
-        order = ([paths.pop("000_not_json")] + [paths.pop(s) for s in FIRST] + [honest]
-                 + [paths[s] for s in sorted(paths)])
+        first = [paths.pop(s) for s in FIRST]
+        first.insert(FIRST.index("kill_others") + 1, beside)
+        order = [paths.pop("000_not_json")] + first + [honest] + [paths[s] for s in sorted(paths)]
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         runs, real_run = [], sandbox.run
 
@@ -388,7 +392,8 @@ def hostile(tmp_path_factory):
     for pid in after["survivors"]:       # only if the sandbox failed: the daemon's `sleep`
         os.kill(pid, 9)
     scores = {Path(k).stem: {r.part: r for r in rows} for k, rows in report.items()}
-    return dict(report=report, scores=scores, alone=alone, honest=str(honest), seconds=seconds, runs=runs,
+    return dict(report=report, scores=scores, alone=alone, honest=str(honest), beside=str(beside),
+                seconds=seconds, runs=runs,
                 csv=written, after=after, honest_bytes=honest_bytes, listener=listener,
                 rss_growth_mb=rss_growth_mb, folder=folder)
 
@@ -454,8 +459,11 @@ def test_killing_and_stopping_reach_nothing(hostile):
     for stem in ("kill_others", "kill_parent", "stop_parent"):
         why = " ".join(hostile["scores"][stem]["naive_softmax"].failures)
         assert "RuntimeError" in why, why       # the attacker's own worker ran to its end, unharmed
-    honest = hostile["report"][hostile["honest"]]
-    assert not any("killed" in f or "time limit" in f for r in honest for f in r.failures)
+    alone = {r.part: r.score for r in next(iter(hostile["alone"].values()))}
+    for name in (hostile["honest"], hostile["beside"]):
+        honest = hostile["report"][name]
+        assert not any("killed" in f or "time limit" in f for r in honest for f in r.failures), name
+        assert {r.part: r.score for r in honest} == alone, name
     killer = [(a, b) for who, f, a, b in hostile["runs"] if who == "killer" and f == "naive_softmax_loss_and_gradient"]
     assert len(killer) == 1 and killer[0][1] - killer[0][0] > 3
     overlapping = [f for who, f, a, b in hostile["runs"] if who == "honest" and a < killer[0][1] and b > killer[0][0]]
