@@ -256,3 +256,20 @@ def test_the_quick_rejection_agrees_with_the_build():
     for text in quick:
         statuses = {f.status for f in w2v_display.check_claim(math.replace(member, text), groups, page)}
         assert statuses & {"differs", "unlisted"}, (text, statuses)
+
+
+@pytest.mark.slow   # builds the derivations once: seconds
+def test_a_reason_that_reads_must_read_equal_and_a_general_rule_is_listed():
+    """The "why" beside a step is read too: ``U y = u_o`` is checked, ``\\log \\exp(t) = t`` is a rule on a
+    letter no world binds (listed, not read), and the reason ``U \\hat y = \\sum_x y_x u_x`` reads as another value."""
+    import copy
+    from derivations.symbolic.engine import Step
+    d = w2v_display.derivations()["b.1"]
+    findings = w2v_display.read_reasons(d)
+    assert {f.status for f in findings if "U y = u_o" in f.latex} == {"equal"}
+    assert {f.status for f in findings if r"\log \exp(t) = t" in f.latex} == {"rule"}
+    edited = copy.copy(d)
+    edited.steps = [Step(s.latex, s.expr, s.why.replace(r"U \hat y = \sum_x \hat y_x u_x", r"U \hat y = \sum_x y_x u_x"))
+                    for s in d.steps]
+    wrong = [f for f in w2v_display.read_reasons(edited) if f.status == "differs"]
+    assert wrong and all("reason of step 5" in f.where for f in wrong), wrong

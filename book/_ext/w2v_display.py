@@ -209,6 +209,24 @@ def read_back(derivation):
     return findings
 
 
+def read_reasons(derivation):
+    r"""Findings for the equalities a derivation's steps give as their reasons (the "why" beside
+    each step): one that reads must read equal, in every world the derivation is checked in. A
+    general rule on letters no world binds (``\log \exp(t) = t``, ``(d \times 1)(1 \times |V|) =
+    d \times |V|``) is a finding with status ``rule``: listed, not read."""
+    worlds = [(x.sizes.name if x.sizes is not None and x.sizes.name else "its world", reader_world(x))
+              for x in derivation.instances()]
+    findings = []
+    for i, step in enumerate(derivation.steps, start=1):
+        where = f"{CHAPTER_OF[derivation.label[0]]}.ipynb, ({derivation.label}) reason of step {i}"
+        for kind, math in prose_equalities(step.why):
+            if kind == "claim":
+                findings += [replace(f, status="rule", detail="letters no world binds: listed, not read")
+                             if f.status == "unlisted" else f
+                             for f in check_equality(math, worlds, where)]
+    return findings
+
+
 # ---------------------------------------------------------------------------- prose
 
 DISPLAY = re.compile(r"\$\$(.+?)\$\$|^[`:]{3,}\s*\{math\}[^\n]*\n(.+?)^[`:]{3,}", re.S | re.M)
@@ -283,13 +301,14 @@ _READ = {}
 
 def read_member(member, world):
     r"""The value of one member of an equality in ``world`` (columns for a free word index, as in
-    ``u_w``), or an error string. Remembered per world (of :func:`_worlds_of`, built once): a
+    ``u_w`` or ``\hat y_x``), or an error string. Remembered per world (of :func:`_worlds_of`, built once): a
     derivative such as ``\frac{\partial J}{\partial v_c}`` is differentiated once, not per claim."""
     key = (member, id(world))
     if key not in _READ:
         value = read_value(member, world)
-        if isinstance(value, str) and "not bound" in value:
-            value = read_value(member, world, ("w", tuple(range(world.V))))
+        free = re.search(r"index '(\w)' is not bound", value) if isinstance(value, str) else None
+        if free and KINDS.get(free.group(1), "word") == "word":      # a free word index: u_w, \hat y_x
+            value = read_value(member, world, (free.group(1), tuple(range(world.V))))
         _READ[key] = (world, value)         # the world is kept alive, so its id stays its own
     return _READ[key][1]
 
@@ -494,7 +513,7 @@ def check_book():
     """Every finding of every derivation and of every page's prose."""
     findings = []
     for d in derivations().values():
-        findings += read_back(d)
+        findings += read_back(d) + read_reasons(d)
     for path in pages():
         findings += check_chapter(path)
     return findings
@@ -552,12 +571,12 @@ def check_at_build(app):
         raise_on_failures(findings)
     except DisplayMismatch as error:
         raise ExtensionError(str(error)) from None
-    counts = {s: sum(f.status == s for f in findings) for s in ("equal", "unread")}
+    counts = {s: sum(f.status == s for f in findings) for s in ("equal", "unread", "rule")}
     kinds = [kind for _, kind, _ in prose_inventory()]
     stamp.write_text(key)
     print(f"w2v_display: {counts['equal']} displayed formulas read back and equal; "
-          f"{counts['unread']} not yet readable; in the prose, {kinds.count('context')} marked as context "
-          f"and {kinds.count('setting')} settings")
+          f"{counts['unread']} not yet readable; {counts['rule']} general rules in the steps' reasons; "
+          f"in the prose, {kinds.count('context')} marked as context and {kinds.count('setting')} settings")
 
 
 def setup(app):
@@ -572,7 +591,7 @@ if __name__ == "__main__":      # python book/_ext/w2v_display.py: the report
     for f in result:
         if f.status != "equal":
             print(f)
-    print(json.dumps({s: sum(f.status == s for f in result) for s in ("equal", "differs", "unread", "unlisted")}))
+    print(json.dumps({s: sum(f.status == s for f in result) for s in ("equal", "differs", "unread", "unlisted", "rule")}))
     if "--prose" in sys.argv:       # what is not read, and why: context and settings, page by page
         for page, kind, math in prose_inventory():
             if kind != "claim":
