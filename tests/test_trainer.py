@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from derivations import gradcheck, naive_softmax_loss_and_gradient, neg_sampling_loss_and_gradient
 from derivations.training.corpus import (Vocabulary, draw_negatives, keep_probabilities, negative_table,
-                                         noise_distribution, read_corpus, windows)
+                                         noise_distribution, read_corpus, table_runs, windows)
+from derivations.training import trainer as trainer_module
 from derivations.core.skipgram import context_window
 from derivations.training.trainer import (Progress, _neg_sampling_step, _Scatter, format_seconds,
                                           load_word2vec_format,
@@ -175,6 +176,50 @@ def test_negatives_differ_from_their_rows_outside_word():
     # A vocabulary of one word cannot avoid it: the redraws stop instead of looping forever.
     one = negative_table(np.array([7]))
     assert np.all(draw_negatives(one, (3, 2), rng, exclude=np.zeros(3, dtype=int)) == 0)
+
+
+def test_table_runs_give_the_same_draws_sooner():
+    counts = np.array([1000, 40, 20, 3, 1])
+    table = negative_table(counts, size=1 << 12)
+    first, width = table_runs(table, len(counts))
+    for w in range(len(counts)):
+        assert np.all(table[first[w]:first[w] + width[w]] == w) and width[w] == np.sum(table == w)
+    outside = np.random.default_rng(1).integers(0, len(counts), size=3000)
+    for shape in ((3000, 5), (3000,), (3000, 2, 3)):
+        plain = draw_negatives(table, shape, np.random.default_rng(2), exclude=outside)
+        sooner = draw_negatives(table, shape, np.random.default_rng(2), exclude=outside, runs=(first, width))
+        assert np.array_equal(plain, sooner)
+        assert not np.any(sooner == outside.reshape(-1, *([1] * (len(shape) - 1))))
+
+
+def test_training_draws_negatives_from_the_table_never_the_windows_o(monkeypatch):
+    """The rows [o, w_1, ..., w_K] that reach each step (drawn a chunk at a time): the window's o first,
+    negatives that differ from it, and the negatives' frequencies those of count^0.75 given w != o."""
+    seen = []
+    step = trainer_module._neg_sampling_step
+
+    def spy(Vt, Ut, inputs, targets, *rest):
+        seen.append(targets.copy())
+        return step(Vt, Ut, inputs, targets, *rest)
+
+    monkeypatch.setattr(trainer_module, "_neg_sampling_step", spy)
+    rng = np.random.default_rng(5)
+    words = [f"w{k}" for k in range(6)]
+    counts = np.array([400, 200, 100, 50, 30, 20])
+    sentences = [list(rng.permutation(np.repeat(words, counts // 10))) for _ in range(10)]
+    model = train(sentences, vector_size=4, window=2, min_count=1, sample=0, negative=4, epochs=3,
+                  batch_size=64, seed=0, progress=False)
+    targets = np.concatenate(seen)
+    assert targets.shape[1] == 5 and len(targets) > 2000
+    assert not np.any(targets[:, 1:] == targets[:, :1])
+    # Every o occurs as often as its word in the corpus (each position is one window's centre).
+    vocab_counts = np.bincount(targets[:, 0], minlength=6) / len(targets)
+    np.testing.assert_allclose(vocab_counts, model.vocab.counts / model.vocab.counts.sum(), atol=0.02)
+    # Among the windows whose o is the most frequent word, the others' shares follow count^0.75.
+    others = targets[targets[:, 0] == 0, 1:].ravel()
+    share = np.bincount(others, minlength=6)[1:] / len(others)
+    p = noise_distribution(model.vocab.counts)[1:]
+    np.testing.assert_allclose(share, p / p.sum(), atol=0.03)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

@@ -16,7 +16,9 @@ the trainer (:mod:`derivations.training.trainer`) must keep up with gensim's C l
 * :func:`keep_probabilities` is word2vec's frequent-word subsampling,
   :func:`subsample` applies it to a whole epoch at once;
 * :func:`negative_table` tabulates the unigram distribution raised to 0.75 and
-  :func:`draw_negatives` draws from it with one integer draw per sample;
+  :func:`draw_negatives` draws from it with one integer draw per sample, drawing
+  again a sample equal to its row's ``o`` (:func:`table_runs` says where each
+  word's slots are, for those redraws);
 * :func:`windows` forms the dynamic windows of an epoch as a dense
   ``(n, 2 * window)`` grid of outside words plus a mask.
 """
@@ -308,7 +310,18 @@ def negative_table(counts, power=0.75, size=1 << 20):
     return np.minimum(np.searchsorted(cumulative, slots), len(counts) - 1).astype(np.int32)
 
 
-def draw_negatives(table, shape, rng, exclude=None):
+def table_runs(table, n_words):
+    """Where each word's run of slots starts in a :func:`negative_table`, and how many slots it fills.
+
+    Returns ``(first, width)``, two ``int64`` arrays of shape ``(n_words,)``; :func:`draw_negatives`
+    takes them (``runs=``) so that a training loop looks them up once, not on every draw.
+    """
+    words = np.arange(n_words)
+    first = np.searchsorted(table, words, side="left")
+    return first, np.searchsorted(table, words, side="right") - first
+
+
+def draw_negatives(table, shape, rng, exclude=None, runs=None):
     """Negative samples of the given shape: uniformly random slots of :func:`negative_table`.
 
     With ``exclude`` (shape ``(shape[0],)``: each row's outside word ``o``), a
@@ -318,19 +331,25 @@ def draw_negatives(table, shape, rng, exclude=None):
     starter code ensures by redrawing; otherwise that row's loss would push
     ``u_o`` up and down at once. The redraw keeps the other words' relative
     frequencies. A vocabulary of one word has nothing else to draw: it keeps ``o``.
+    ``runs`` is :func:`table_runs` of ``table``, if already computed (the same draws, sooner).
     """
     negatives = table[rng.integers(0, len(table), size=shape, dtype=np.int32)]
     if exclude is None:
         return negatives
-    exclude = np.broadcast_to(np.asarray(exclude).reshape(-1, *([1] * (negatives.ndim - 1))), negatives.shape)
-    clash = np.nonzero(negatives == exclude)
-    if len(clash[0]):
-        word = exclude[clash]
-        first = np.searchsorted(table, word, side="left")
-        width = np.searchsorted(table, word, side="right") - first
+    exclude = np.asarray(exclude)
+    row = negatives[0].size if len(negatives) else 1          # samples per row of exclude
+    # Flat positions of the clashes, in C order; comparing broadcasts o across its row.
+    clash = np.flatnonzero(negatives == exclude.reshape(-1, *([1] * (negatives.ndim - 1))))
+    if len(clash):
+        word = exclude.reshape(-1)[clash // row]
+        if runs is None:
+            first = np.searchsorted(table, word, side="left")
+            width = np.searchsorted(table, word, side="right") - first
+        else:
+            first, width = runs[0][word], runs[1][word]
         slot = rng.integers(0, np.maximum(len(table) - width, 1))     # a slot of the table without o ...
         slot += width * (slot >= first)                               # ... skipping o's run
-        negatives[clash] = np.where(width < len(table), table[np.minimum(slot, len(table) - 1)], word)
+        negatives.reshape(-1)[clash] = np.where(width < len(table), table[np.minimum(slot, len(table) - 1)], word)
     return negatives
 
 

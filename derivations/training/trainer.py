@@ -35,7 +35,7 @@ import scipy.sparse
 
 from ..core.arguments import check_loss_and_gradients
 from .corpus import (Vocabulary, corpus_name, draw_negatives, encode_corpus, iter_sentences, keep_probabilities,
-                     negative_table, subsample, windows)
+                     negative_table, subsample, table_runs, windows)
 from . import parallel
 from .parallel import check_workers, sigterm_exits
 from ..core.functions import log_sigmoid, log_softmax, softmax
@@ -355,6 +355,7 @@ def _per_pair_step(loss_and_gradient, Vt, Ut, inputs, targets, negatives, lr):
 LOSS_LIMIT = 10            # a batch loss this many times that of untrained vectors means divergence
 BATCH_SIZE = 2048          # pairs per step: about as fast per pair as 8192, and no overshoot (see the chapter)
 CHUNK_WORDS = 1 << 18      # words a worker subsamples, cuts into windows and shuffles at once
+NEGATIVE_BLOCK = 1 << 15   # windows whose negatives are drawn in one call
 BLOCKS_PER_WORKER = 16     # the corpus is dealt out in about this many blocks of sentences per worker
 
 
@@ -563,6 +564,7 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
     # Sign of each column of U_ow = [u_o, -u_w1, ..., -u_wK].
     signs = np.array([1.0] + [-1.0] * K, dtype=np.float32)
     scatter_U, scatter_V = _Scatter(n_vocab), _Scatter(n_vocab)
+    runs = table_runs(job.table, n_vocab) if K else None     # each word's slots in the table, for draw_negatives
     per_pair = not (job.share_negatives and K) or job.loss_and_gradient is not None
     total = max(1, job.total_words)
     queue = job.queue
@@ -596,20 +598,35 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
                 n = len(ids)
                 kept, kept_sentences = subsample(ids, sentence_ids, job.keep, rng)
                 outside, mask, reach = windows(kept, kept_sentences, job.window, rng)
-                batches = _batches(outside, mask, kept, reach, job.batch_size, per_pair, job.shuffle, rng)
-                del outside, mask, reach
+                centre = kept
+                if not per_pair:
+                    # Each window's row [o, w_1, ..., w_K]: its K shared negatives, drawn for the chunk
+                    # before its batches (a few calls, not one per batch), NEGATIVE_BLOCK windows at a time
+                    # so that the draw's temporary arrays stay small; the batches take their windows' rows.
+                    centre = np.empty((len(kept), K + 1), dtype=np.int32)
+                    centre[:, 0] = kept
+                    for s in range(0, len(kept), NEGATIVE_BLOCK):
+                        block = kept[s:s + NEGATIVE_BLOCK]
+                        centre[s:s + len(block), 1:] = draw_negatives(job.table, (len(block), K), rng,
+                                                                      exclude=block, runs=runs)
+                batches = _batches(outside, mask, centre, reach, job.batch_size, per_pair, job.shuffle, rng)
+                del outside, mask, reach, centre
                 for j, (inputs, batch_mask, centre) in enumerate(batches):
                     lr = job.alpha - (job.alpha - job.min_alpha) * min(1.0, progress() / total)
                     want_loss = batch_count % job.loss_every == 0
                     batch_count += 1
                     if job.loss_and_gradient is not None:
-                        negs = draw_negatives(job.table, (len(centre), K), rng, exclude=centre) if K else None
+                        negs = (draw_negatives(job.table, (len(centre), K), rng, exclude=centre, runs=runs)
+                                if K else None)
                         loss = _per_pair_step(job.loss_and_gradient, Vt, Ut, inputs[:, 0], centre, negs, lr)
                         pairs = len(centre)
                     elif K:
-                        targets = np.empty((len(centre), K + 1), dtype=np.int32)
-                        targets[:, 0] = centre
-                        targets[:, 1:] = draw_negatives(job.table, (len(centre), K), rng, exclude=centre)
+                        targets = centre                    # rows [o, w_1, ..., w_K], drawn above
+                        if per_pair:                        # K negatives of each pair's own, drawn now
+                            targets = np.empty((len(centre), K + 1), dtype=np.int32)
+                            targets[:, 0] = centre
+                            targets[:, 1:] = draw_negatives(job.table, (len(centre), K), rng, exclude=centre,
+                                                            runs=runs)
                         loss, pairs = _neg_sampling_step(Vt, Ut, inputs, targets, batch_mask, signs, lr,
                                                          want_loss, scatter_U, scatter_V)
                     else:
@@ -629,6 +646,7 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
                             tick(record=batch_count % (job.loss_every * 8) == 0)
                     elif parent_pid is not None and batch_count % 16 == 0 and os.getppid() != parent_pid:
                         raise SystemExit("the parent process is gone")
+                batches = [None]            # lets this chunk's arrays go before the next chunk's are built
                 done += n
                 row[0] = done
             if tick is not None:
@@ -648,6 +666,8 @@ def _batches(outside, mask, centre, reach, batch_size, per_pair, shuffle, rng):
     ``inputs`` has shape ``(b, n)`` (the outside words of ``b`` windows, whose
     centres are ``centre``, shape ``(b,)``) and ``mask`` marks the real pairs
     (float32 0/1, or ``None`` when all are real). ``batch_size`` counts pairs.
+    ``centre`` may also hold a row per window (the trainer's ``[o, w_1, ..., w_K]``):
+    a batch then takes its windows' rows, shape ``(b, K+1)``.
 
     Batches are cut from the windows in a random order (``shuffle``): a corpus
     dwells on one topic for many lines, and a batch of neighbouring windows sums
@@ -660,7 +680,8 @@ def _batches(outside, mask, centre, reach, batch_size, per_pair, shuffle, rng):
 
     Only the batches' window indices are computed up front; each batch's arrays
     are gathered when it is trained, so they are still in the processor's cache
-    when the step reads them, and a chunk's batches never occupy memory all at once.
+    when the step reads them, and a chunk's batches never occupy memory all at once
+    (the rows of ``centre`` do: ``(K+1)`` integers per window of the chunk).
     """
     n, two_w = outside.shape
     window = two_w // 2
@@ -698,8 +719,14 @@ class _LazyBatches:
         return len(self.groups)
 
     def __iter__(self):
+        outside, mask, centre = self.outside, self.mask, self.centre
         for rows, cols in self.groups:
-            yield self.outside[rows, cols], self.mask[rows, cols].astype(np.float32), self.centre[rows]
+            if isinstance(rows, slice):
+                yield outside[rows, cols], mask[rows, cols].astype(np.float32), centre[rows]
+            else:
+                # Whole rows by take, then a view of the columns: about twice as fast as outside[rows, cols].
+                yield (outside.take(rows, axis=0)[:, cols], mask.take(rows, axis=0)[:, cols].astype(np.float32),
+                       centre.take(rows, axis=0))
 
 
 MATRICES_KEPT = 16         # sparse matrices a _Scatter keeps, one per batch shape
@@ -756,8 +783,9 @@ def _neg_sampling_step(Vt, Ut, inputs, targets, mask, signs, lr, want_loss, scat
     loss, grad_V_c, grad_U_ow = neg_sampling_batch_loss_and_gradient(
         V_c, U_ow_rows.transpose(0, 2, 1), mask, compute_loss=want_loss)
     # Column s of U_ow is -u_ws, so dJ/du_ws = -(column s of grad_U_ow): the sign goes in the weights.
-    weights = np.tile(signs * np.float32(-lr), b)
-    scatter_U.add(Ut, targets.reshape(-1), weights, grad_U_ow.transpose(0, 2, 1).reshape(b * k1, d))
+    weights = np.empty((b, k1), dtype=np.float32)
+    weights[:] = signs * np.float32(-lr)
+    scatter_U.add(Ut, targets.reshape(-1), weights.reshape(-1), grad_U_ow.transpose(0, 2, 1).reshape(b * k1, d))
     scatter_V.add(Vt, inputs.reshape(-1), np.full(b * n, -lr, dtype=np.float32),
                   grad_V_c.reshape(b * n, d))
     pairs = b * n if mask is None else int(np.count_nonzero(mask))
