@@ -438,7 +438,7 @@ def _quick_differs(member, text, groups, points=3, rtol=1e-9):
         if any(isinstance(a, str) or isinstance(b, str) for a, b in pairs):
             continue
         for a, b in pairs:
-            if isinstance(a, sp.MatrixBase) != isinstance(b, sp.MatrixBase) or shape_comparison(a, b) is not None:
+            if shape_comparison(a, b) is not None:
                 return True
             entries = lambda x: list(x) if isinstance(x, sp.MatrixBase) else [x]
             symbols = sorted(set().union(*(e.free_symbols for e in entries(a) + entries(b))), key=lambda x: x.name)
@@ -476,7 +476,7 @@ def mutate_prose(slips=None, claims=None):
         groups = page_world_groups(Path(page).stem)
         members = _members(math)
         # The worlds the claim holds in (a page may have several contexts): the quick test uses those only.
-        own = [g for g in groups if {f.status for f in check_claim(math, [g], page)} == {"equal"}][:1]
+        own = next((g for g in groups if {f.status for f in check_claim(math, [g], page)} == {"equal"}), [])
         for i, member in enumerate(members):
             seen = {member}
             for slip in slips or M.TEXT_SLIPS:
@@ -487,7 +487,7 @@ def mutate_prose(slips=None, claims=None):
                     mutant = " = ".join(members[:i] + [text] + members[i + 1:])
                     m = M.Mutant(page, 0, slip.name, place=f"member {i + 1} of {math}")
                     m.worlds_rejecting = (mutant,)
-                    if _quick_differs(member, text, own):
+                    if _quick_differs(member, text, [own]):
                         m.outcome = "rejected"
                         out.mutants.append(m)
                         continue
@@ -497,9 +497,8 @@ def mutate_prose(slips=None, claims=None):
                     elif statuses != {"equal"}:
                         m.outcome = "unreadable"
                     else:
-                        worlds = next(g for g in groups if {f.status for f in check_claim(mutant, [g], page)} == {"equal"})
-                        pairs = [(read_member(member, w), read_member(text, w)) for _, w in worlds]
-                        m.outcome = "proven equal" if all(
+                        pairs = [(read_member(member, w), read_member(text, w)) for _, w in own]
+                        m.outcome = "proven equal" if pairs and all(
                             not isinstance(a, str) and not isinstance(b, str)
                             and prove_equal(as_sympy("value", a), as_sympy("value", b)) for a, b in pairs) else "survived"
                     out.mutants.append(m)

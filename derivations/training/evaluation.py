@@ -308,8 +308,9 @@ def compare_with_gensim(corpus, seeds=(1, 2, 3), datasets=PAIR_SETS, **settings)
     ours, theirs = [], []
     for seed in seeds:
         model = train(corpus, seed=seed, progress=False, workers=1, **settings)
-        ours.append([word_pairs(model.words, model.vectors, s).value for s in datasets])
+        scored = [word_pairs(model.words, model.vectors, s) for s in datasets]
+        ours.append([r.value for r in scored])
         words, vectors, _ = gensim_word2vec(corpus, seed=seed, workers=1, **shared)
         theirs.append([word_pairs(words, vectors, s).value for s in datasets])
-    evaluated = tuple(word_pairs(model.words, model.vectors, s).evaluated for s in datasets)
+    evaluated = tuple(r.evaluated for r in scored)         # the same words for every seed
     return QualityComparison(Path(str(corpus)).name, tuple(seeds), tuple(datasets), np.array(ours), np.array(theirs), evaluated)
