@@ -5,6 +5,7 @@ line, comment, string literal, math chunk and prose word of each solution that
 occurs nowhere outside solutions), then searched for in every page, page
 source, search index, notebook and Python file of the build.
 """
+import inspect
 import json
 import subprocess
 import sys
@@ -247,6 +248,30 @@ def test_solution_source_shows_code_regions_only(tmp_path, monkeypatch):
     assert edition.solution_source(w2v_mod_full.f) == "y = x * 42  # the secret step"   # not the docstring's
     with pytest.raises(NotImplementedError, match="f is not written yet"):
         edition.solution_source(w2v_mod_student.f)
+
+
+def test_printed_source_drops_the_marker_lines_and_nothing_else(tmp_path, monkeypatch):
+    (tmp_path / "w2v_mod_printed.py").write_text(MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import w2v_mod_printed
+    printed = edition.printed_source(w2v_mod_printed.f)
+    assert edition.BEGIN not in printed and edition.END not in printed
+    full = inspect.getsource(w2v_mod_printed.f).split("\n")
+    assert printed.split("\n") == [ln for ln in full if ln.strip() not in (edition.BEGIN, edition.END)]
+    assert "    y = x * 42  # the secret step" in printed.split("\n")          # the region's lines stay
+
+
+def test_no_chapter_prints_a_solution_marker():
+    """The chapters print library code with printed_source: no output shows the stripper's markers."""
+    shown = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for k, cell in enumerate(nb["cells"]):
+            for output in cell.get("outputs", []):
+                text = edition.output_text(output)
+                if edition.BEGIN in text or edition.END in text:
+                    shown.append(f"{path.name} cell {k}")
+    assert not shown, f"solution markers printed in {shown}: print library code with edition.printed_source"
 
 
 def test_a_shown_derivation_becomes_a_place_to_write_it():

@@ -207,6 +207,18 @@ def solution_source(obj):
     return "\n".join(textwrap.dedent("\n".join(lines[a + 1:b])) for a, b in zip(marks[::2], marks[1::2]))
 
 
+def printed_source(obj):
+    """``obj``'s whole source as a chapter prints it: without the solution marker lines.
+
+    The markers tell the stripper what the student edition leaves out; a reader
+    of the book has no use for them. Only lines that hold nothing but a marker
+    are dropped (the lines between them stay), in code and docstring alike. In
+    the student edition there are no markers, and the stub is printed as it is.
+    """
+    import inspect
+    return "\n".join(ln for ln in inspect.getsource(obj).split("\n") if not _MARKER_LINE.fullmatch(ln))
+
+
 def _message(owner, where):
     if owner:
         return f"{owner} is not written yet: write its body in {where}"
