@@ -16,7 +16,7 @@ import derivations.training.trainer as T
 from derivations.training import parallel
 from derivations.training.corpus import (EncodedCorpus, Vocabulary, encode_corpus, iter_sentences,
                                          read_corpus)
-from derivations.training.evaluation import bbc_news_path, tokenize
+from derivations.training.evaluation import bbc_news_path, corpus_path, datapath, lee_path, tokenize
 from derivations.training.trainer import _plan, _Scatter, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -271,4 +271,18 @@ def test_bbc_news_corpus_is_prepared_once(tmp_path, monkeypatch):
             lines += 1
             words += len(line.split())
     assert 800_000 < words < 900_000 and lines > 10_000
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_lee_is_read_as_words_once(tmp_path, monkeypatch):
+    """``lee``: one line per story of lee_background.cor, each its lower-cased tokens (as gensim's tests read it)."""
+    monkeypatch.setenv("WORD2VEC_DERIVED_CACHE", str(tmp_path))
+    path = corpus_path("lee")
+    assert Path(path).parent == tmp_path and lee_path() == path
+    with open(datapath("lee_background.cor"), encoding="utf-8") as f:
+        stories = [tokenize(line) for line in f]
+    with open(path, encoding="utf-8") as f:
+        lines = [line.split() for line in f]
+    assert lines == [s for s in stories if s] and len(lines) == 300
+    assert all(w == w.lower() and w.replace("'", "").isalnum() for line in lines for w in line)
     assert not list(tmp_path.glob(".tmp-*"))

