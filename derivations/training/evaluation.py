@@ -20,7 +20,7 @@ Corpora, all real English text that needs no download at run time:
   :func:`bbc_news_path` writes them once as one lower-cased paragraph per line.
 
 :func:`corpus_path` resolves the short names ``head500``, ``lee`` and ``bbc``
-(``lee_background.cor`` is the text as written, capitals and punctuation attached).
+(``datapath("lee_background.cor")`` is the file as written, capitals and punctuation attached).
 """
 import contextlib
 import hashlib
