@@ -253,6 +253,31 @@ def test_interrupting_two_workers_leaves_nothing_behind(tmp_path, how, code):
         assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"word2vec-{proc.pid}-")]
 
 
+
+@TWO_CORES
+def test_ctrl_c_while_the_workers_start_is_not_lost(monkeypatch, tmp_path):
+    """A Ctrl-C that arrives as a worker is forked interrupts training (it used to be ignored, then lost)."""
+    ctx = parallel._context()
+    started = []
+
+    class InterruptedAtStart(ctx.Process):
+        def start(self):
+            super().start()
+            started.append(self)
+            if len(started) == 1:
+                os.kill(os.getpid(), signal.SIGINT)      # Ctrl-C between the first worker and the second
+
+    monkeypatch.setattr(ctx, "Process", InterruptedAtStart)
+    monkeypatch.setattr(parallel, "_context", lambda: ctx)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with pytest.raises(KeyboardInterrupt):
+        train(topic_corpus(sentences=2_000), workers=2, epochs=3, min_count=1, progress=False)
+    assert len(started) == 2                             # the workers started, then were stopped
+    for proc in started:
+        assert not proc.is_alive()
+    if os.path.isdir("/dev/shm"):
+        assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"word2vec-{os.getpid()}-")]
+
 # --- the larger real corpus -------------------------------------------------------------------
 
 def test_tokenize_keeps_words_and_inner_apostrophes():

@@ -30,7 +30,8 @@ sampled by the parent process on a timer, differs too. With ``workers=1``
 the seed only, bit for bit. Runs with different worker counts differ: the
 chunks are cut differently.
 
-Stopping. The workers ignore SIGINT (Ctrl-C); the parent, on
+Stopping. The workers ignore SIGINT (Ctrl-C; one that comes while they start
+is held back for the parent, :func:`_sigint_deferred`); the parent, on
 ``KeyboardInterrupt``, on SIGTERM (see :func:`sigterm_exits`) or on any error,
 terminates and joins them, and unlinks the shared memory, so nothing is left
 running or allocated. A worker whose parent has died (``SIGKILL``) notices
@@ -77,16 +78,31 @@ def check_workers(workers):
 
 
 @contextlib.contextmanager
-def _sigint_ignored():
-    """Children started inside inherit SIGINT ignored, from their first instruction on."""
+def _sigint_deferred():
+    """Inside, Ctrl-C (SIGINT) is noted, not acted on; on the way out it is raised again: never lost.
+
+    The workers are forked inside. Each inherits the noting handler, so a Ctrl-C
+    before it sets SIGINT to ignored (the first thing :func:`_worker` does) does
+    nothing in it. In this process a Ctrl-C meanwhile is raised again
+    (``signal.raise_signal``) once the previous handler is back: the usual
+    ``KeyboardInterrupt``, when every started worker is in the list that
+    :func:`run`'s clean-up stops. A handler, not a blocked signal mask, because
+    a mask holds for one thread only and a process with other threads (a
+    Jupyter kernel) takes the signal on another. Ignoring SIGINT here instead,
+    as this once did, dropped a Ctrl-C that came while the workers started, and
+    training went on to the end.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    noted = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        if noted:
+            signal.raise_signal(signal.SIGINT)
 
 
 @contextlib.contextmanager
@@ -211,7 +227,7 @@ def run(target, job, corpus, vectors, seeds, monitor):
         status, status_spec = shared.create(np.zeros((workers, 3)))
         monitor.status = status
         counter = ctx.Value("q", 0)               # the position of the next chunk to train
-        with _sigint_ignored():
+        with _sigint_deferred():
             for index, seed in enumerate(seeds):
                 receiver, sender = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_worker, name=f"word2vec-worker-{index}", daemon=True,
