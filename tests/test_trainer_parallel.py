@@ -206,6 +206,19 @@ def test_command_line_refuses_bad_worker_counts(tmp_path, value, message):
 
 # --- stopping: no half-written file, no process or shared memory left behind --------------------
 
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT as a terminal user has it: ``KeyboardInterrupt`` here, the default in a child.
+
+    The suite may run where SIGINT is ignored (a script's background job ignores it,
+    and a child inherits that across exec): then Ctrl-C cannot reach the trainer,
+    which is the caller's choice, not what these tests are about.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _children(pid):
     import psutil
     try:
@@ -217,7 +230,7 @@ def _children(pid):
 @TWO_CORES
 @pytest.mark.slow
 @pytest.mark.parametrize("how, code", [("SIGINT", 130), ("SIGTERM", 143)])
-def test_interrupting_two_workers_leaves_nothing_behind(tmp_path, how, code):
+def test_interrupting_two_workers_leaves_nothing_behind(tmp_path, how, code, ctrl_c_raises):
     import psutil
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(" ".join(s) for s in topic_corpus(sentences=20_000)) + "\n", encoding="utf-8")
@@ -255,7 +268,7 @@ def test_interrupting_two_workers_leaves_nothing_behind(tmp_path, how, code):
 
 
 @TWO_CORES
-def test_ctrl_c_while_the_workers_start_is_not_lost(monkeypatch, tmp_path):
+def test_ctrl_c_while_the_workers_start_is_not_lost(monkeypatch, tmp_path, ctrl_c_raises):
     """A Ctrl-C that arrives as a worker is forked interrupts training (it used to be ignored, then lost)."""
     ctx = parallel._context()
     started = []
