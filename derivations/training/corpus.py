@@ -316,7 +316,10 @@ def table_runs(table, n_words):
     Returns ``(first, width)``, two ``int64`` arrays of shape ``(n_words,)``; :func:`draw_negatives`
     takes them (``runs=``) so that a training loop looks them up once, not on every draw.
     """
-    words = np.arange(n_words)
+    return _runs_of(table, np.arange(n_words))
+
+
+def _runs_of(table, words):
     first = np.searchsorted(table, words, side="left")
     return first, np.searchsorted(table, words, side="right") - first
 
@@ -342,11 +345,7 @@ def draw_negatives(table, shape, rng, exclude=None, runs=None):
     clash = np.flatnonzero(negatives == exclude.reshape(-1, *([1] * (negatives.ndim - 1))))
     if len(clash):
         word = exclude.reshape(-1)[clash // row]
-        if runs is None:
-            first = np.searchsorted(table, word, side="left")
-            width = np.searchsorted(table, word, side="right") - first
-        else:
-            first, width = runs[0][word], runs[1][word]
+        first, width = _runs_of(table, word) if runs is None else (runs[0][word], runs[1][word])
         slot = rng.integers(0, np.maximum(len(table) - width, 1))     # a slot of the table without o ...
         slot += width * (slot >= first)                               # ... skipping o's run
         negatives.reshape(-1)[clash] = np.where(width < len(table), table[np.minimum(slot, len(table) - 1)], word)

@@ -598,17 +598,9 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
                 n = len(ids)
                 kept, kept_sentences = subsample(ids, sentence_ids, job.keep, rng)
                 outside, mask, reach = windows(kept, kept_sentences, job.window, rng)
-                centre = kept
-                if not per_pair:
-                    # Each window's row [o, w_1, ..., w_K]: its K shared negatives, drawn for the chunk
-                    # before its batches (a few calls, not one per batch), NEGATIVE_BLOCK windows at a time
-                    # so that the draw's temporary arrays stay small; the batches take their windows' rows.
-                    centre = np.empty((len(kept), K + 1), dtype=np.int32)
-                    centre[:, 0] = kept
-                    for s in range(0, len(kept), NEGATIVE_BLOCK):
-                        block = kept[s:s + NEGATIVE_BLOCK]
-                        centre[s:s + len(block), 1:] = draw_negatives(job.table, (len(block), K), rng,
-                                                                      exclude=block, runs=runs)
+                # Shared negatives: each window's row [o, w_1, ..., w_K], drawn for the whole chunk before
+                # its batches (a few calls, not one per batch); the batches take their windows' rows.
+                centre = kept if per_pair else _with_negatives(kept, job.table, K, rng, runs)
                 batches = _batches(outside, mask, centre, reach, job.batch_size, per_pair, job.shuffle, rng)
                 del outside, mask, reach, centre
                 for j, (inputs, batch_mask, centre) in enumerate(batches):
@@ -621,12 +613,8 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
                         loss = _per_pair_step(job.loss_and_gradient, Vt, Ut, inputs[:, 0], centre, negs, lr)
                         pairs = len(centre)
                     elif K:
-                        targets = centre                    # rows [o, w_1, ..., w_K], drawn above
-                        if per_pair:                        # K negatives of each pair's own, drawn now
-                            targets = np.empty((len(centre), K + 1), dtype=np.int32)
-                            targets[:, 0] = centre
-                            targets[:, 1:] = draw_negatives(job.table, (len(centre), K), rng, exclude=centre,
-                                                            runs=runs)
+                        # Rows [o, w_1, ..., w_K]: drawn above, or each pair's own K negatives, drawn now.
+                        targets = _with_negatives(centre, job.table, K, rng, runs) if per_pair else centre
                         loss, pairs = _neg_sampling_step(Vt, Ut, inputs, targets, batch_mask, signs, lr,
                                                          want_loss, scatter_U, scatter_V)
                     else:
@@ -655,6 +643,17 @@ def _train_share(Vt, Ut, encoded, job, index, status, rng, tick=None, parent_pid
         raise FloatingPointError(
             f"training diverged in epoch {epoch + 1}, batch {k + 1} ({err}): lower alpha "
             f"(now {job.alpha}) or batch_size (now {job.batch_size})") from None
+
+
+def _with_negatives(o, table, K, rng, runs):
+    """Rows ``[o, w_1, ..., w_K]``, shape ``(len(o), K+1)``: each ``o`` and K negatives other than it,
+    drawn ``NEGATIVE_BLOCK`` rows at a time so that the draw's temporary arrays stay small."""
+    rows = np.empty((len(o), K + 1), dtype=np.int32)
+    rows[:, 0] = o
+    for s in range(0, len(o), NEGATIVE_BLOCK):
+        block = o[s:s + NEGATIVE_BLOCK]
+        rows[s:s + len(block), 1:] = draw_negatives(table, (len(block), K), rng, exclude=block, runs=runs)
+    return rows
 
 
 SHUFFLE_CHUNK = 16
